@@ -1,0 +1,3 @@
+from voc.cli import main
+
+main()

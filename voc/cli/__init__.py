@@ -1,0 +1,45 @@
+"""The `voc` command: one Typer app, one file per command group, imports kept lazy.
+
+`voc --help` must not import torch, funasr or bertopic: command modules import heavy
+libraries inside their functions only.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from voc.cli import common
+from voc.cli.config_cmd import app as config_app
+from voc.cli.demo import app as demo_app
+from voc.cli.models_cmd import app as models_app
+from voc.cli.transcribe import transcribe
+
+app = typer.Typer(name="voc", no_args_is_help=True, add_completion=False,
+                  help="Voice of customer for Chinese bank contact centres: transcribe, analyse, "
+                       "inspect and report on calls and text contacts, offline.")
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+          version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    common.STATE["debug"] = debug
+    if version:
+        from voc import __version__
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+app.command("transcribe")(transcribe)
+app.add_typer(models_app, name="models")
+app.add_typer(config_app, name="config")
+app.add_typer(demo_app, name="demo")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("voc: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,192 @@
+"""The workspace: a DuckDB file plus folders for artefacts.
+
+Every stage writes its records here. Writes of one record are transactional (delete + insert in
+one transaction, keyed by the record id), so a record is stored once however often it is
+written, and a run that is killed leaves either the whole record or none of it. The schema is
+created and migrated by `MIGRATIONS`; a workspace from a newer voc is refused.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from voc.errors import WorkspaceError
+from voc.schema import Transcript
+
+DB_NAME = "voc.duckdb"
+FOLDERS = ("artifacts", "reports", "exports")
+
+MIGRATIONS = [
+    # 1: runs, failures, transcripts and utterances
+    """
+    CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY, command VARCHAR, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
+        status VARCHAR, user_name VARCHAR, host VARCHAR, voc_version VARCHAR, config JSON,
+        models JSON, inputs INTEGER, succeeded INTEGER, failed INTEGER, skipped INTEGER);
+    CREATE TABLE failures (
+        run_id VARCHAR, source VARCHAR, reason VARCHAR, failed_at TIMESTAMPTZ);
+    CREATE TABLE transcripts (
+        id VARCHAR PRIMARY KEY, source VARCHAR, channel VARCHAR, duration_s DOUBLE, meta JSON,
+        text VARCHAR, n_utterances INTEGER, run_id VARCHAR, stored_at TIMESTAMPTZ);
+    CREATE TABLE utterances (
+        transcript_id VARCHAR, idx INTEGER, start_s DOUBLE, end_s DOUBLE, speaker VARCHAR,
+        role VARCHAR, text VARCHAR, speech_rate_cpm DOUBLE, rms_db DOUBLE, emotion VARCHAR,
+        events VARCHAR[], PRIMARY KEY (transcript_id, idx));
+    """,
+]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Workspace:
+    def __init__(self, path: str | Path, read_only: bool = False):
+        import duckdb
+
+        self.path = Path(path)
+        if read_only and not (self.path / DB_NAME).exists():
+            raise WorkspaceError(f"{self.path}: no workspace here (no {DB_NAME})")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for f in FOLDERS:
+                (self.path / f).mkdir(exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"{self.path}: cannot create workspace ({e.strerror})") from None
+        try:
+            self.db = duckdb.connect(str(self.path / DB_NAME), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise WorkspaceError(f"{self.path}: workspace is in use by another voc process; "
+                                     f"wait for it to finish") from None
+            raise WorkspaceError(f"{self.path}: cannot open {DB_NAME} ({e})") from None
+        if not read_only:
+            self.migrate()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # schema ---------------------------------------------------------------------------------
+    def version(self) -> int:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = self.db.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> int:
+        v = self.version()
+        if v > len(MIGRATIONS):
+            raise WorkspaceError(f"{self.path}: workspace schema {v} is newer than this voc "
+                                 f"understands ({len(MIGRATIONS)}); upgrade voc")
+        for n in range(v, len(MIGRATIONS)):
+            self.db.execute("BEGIN TRANSACTION")
+            try:
+                self.db.execute(MIGRATIONS[n])
+                self.db.execute("INSERT INTO schema_version VALUES (?)", [n + 1])
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+        return len(MIGRATIONS)
+
+    # runs -----------------------------------------------------------------------------------
+    def start_run(self, command: str, config: dict, inputs: int = 0) -> str:
+        from voc import __version__
+
+        run_id = _now().strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = str(os.getuid())
+        self.db.execute(
+            "INSERT INTO runs (run_id, command, started_at, status, user_name, host, voc_version, "
+            "config, inputs) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+            [run_id, command, _now(), user, socket.gethostname(), __version__,
+             json.dumps(config, ensure_ascii=False, default=str), inputs])
+        return run_id
+
+    def finish_run(self, run_id: str, *, succeeded: int, failed: int, skipped: int = 0,
+                   models: dict | list | None = None, status: str | None = None) -> None:
+        status = status or ("failed" if failed else "ok")
+        self.db.execute(
+            "UPDATE runs SET ended_at = ?, status = ?, succeeded = ?, failed = ?, skipped = ?, "
+            "models = ? WHERE run_id = ?",
+            [_now(), status, succeeded, failed, skipped,
+             json.dumps(models or [], ensure_ascii=False, default=str), run_id])
+
+    def record_failure(self, run_id: str, source: str, reason: str) -> None:
+        self.db.execute("INSERT INTO failures VALUES (?, ?, ?, ?)", [run_id, source, reason, _now()])
+
+    def runs(self) -> list[dict]:
+        return self._dicts("SELECT * FROM runs ORDER BY started_at")
+
+    def failures(self, run_id: str | None = None) -> list[dict]:
+        if run_id:
+            return self._dicts("SELECT * FROM failures WHERE run_id = ? ORDER BY failed_at", [run_id])
+        return self._dicts("SELECT * FROM failures ORDER BY failed_at")
+
+    # transcripts ----------------------------------------------------------------------------
+    def save_transcript(self, t: Transcript, run_id: str | None = None) -> None:
+        rows = [(t.id, i, u.start, u.end, u.speaker, u.role, u.text,
+                 u.features.get("speech_rate_cpm"), u.features.get("rms_db"), u.emotion,
+                 list(u.events)) for i, u in enumerate(t.utterances)]
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            self.db.execute("DELETE FROM utterances WHERE transcript_id = ?", [t.id])
+            self.db.execute("DELETE FROM transcripts WHERE id = ?", [t.id])
+            self.db.execute("INSERT INTO transcripts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [t.id, t.source, t.channel, t.duration_s,
+                             json.dumps(t.meta, ensure_ascii=False, default=str), t.text,
+                             len(t.utterances), run_id, _now()])
+            if rows:
+                self.db.executemany("INSERT INTO utterances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    rows)
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def has_transcript(self, transcript_id: str) -> bool:
+        return self.db.execute("SELECT count(*) FROM transcripts WHERE id = ?",
+                               [transcript_id]).fetchone()[0] > 0
+
+    def transcript(self, transcript_id: str) -> Transcript | None:
+        rows = self._dicts("SELECT * FROM transcripts WHERE id = ?", [transcript_id])
+        return self._load(rows[0]) if rows else None
+
+    def transcripts(self) -> list[Transcript]:
+        return [self._load(r) for r in self._dicts("SELECT * FROM transcripts ORDER BY source, id")]
+
+    def _load(self, row: dict) -> Transcript:
+        from voc.schema import Utterance
+
+        us = self._dicts("SELECT * FROM utterances WHERE transcript_id = ? ORDER BY idx", [row["id"]])
+        utts = []
+        for u in us:
+            feats = {k: u[k] for k in ("speech_rate_cpm", "rms_db") if u[k] is not None}
+            utts.append(Utterance(start=u["start_s"], end=u["end_s"], speaker=u["speaker"],
+                                  role=u["role"], text=u["text"], features=feats,
+                                  emotion=u["emotion"], events=list(u["events"] or [])))
+        return Transcript(id=row["id"], source=row["source"], channel=row["channel"],
+                          duration_s=row["duration_s"], meta=json.loads(row["meta"] or "{}"),
+                          utterances=utts, text=row["text"] or "")
+
+    def _dicts(self, sql: str, params: list | None = None) -> list[dict]:
+        cur = self.db.execute(sql, params or [])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def default_path(settings) -> Path:
+    return Path(settings["workspace.path"])

@@ -1,0 +1,201 @@
+"""The transcription stage: recordings in, speaker-attributed Simplified transcripts out.
+
+`Transcriber` holds the engine(s) for a batch; `transcribe_file` turns one recording into a
+`Transcript` or raises InputError with a one-line reason; `transcribe_files` goes on past bad
+files and yields a `Failure` for each. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from voc import audio
+from voc.asr.base import EngineOptions, Segment
+from voc.errors import ConfigError, InputError, choices
+from voc.roles import guess_roles, roles_for_speakers
+from voc.schema import ROLES, Failure, Transcript, Utterance
+from voc.text.zh import clean_asr_text, split_sentences, strip_punct
+
+ENGINES = ("auto", "funasr", "whisper")
+
+
+@dataclass
+class TranscribeOptions:
+    channel_roles: list[str] = field(default_factory=lambda: ["agent", "customer"])
+    max_duration_s: float = 14400.0
+    chunk_s: float = 300.0
+    silence_db: float = -55.0
+    channel: str = "call"
+
+    def __post_init__(self):
+        bad = [r for r in self.channel_roles if r not in ROLES]
+        if bad or not self.channel_roles:
+            raise ConfigError(f"audio.channel_roles: {bad or 'empty'}; each must be {choices(ROLES)}")
+        if self.chunk_s < 10:
+            raise ConfigError("audio.chunk_s must be at least 10 seconds")
+        if self.max_duration_s <= 0:
+            raise ConfigError("audio.max_duration_s must be positive")
+
+    @classmethod
+    def from_settings(cls, settings) -> "TranscribeOptions":
+        a = settings.section("audio")
+        return cls(channel_roles=list(a["channel_roles"]), max_duration_s=a["max_duration_s"],
+                   chunk_s=a["chunk_s"], silence_db=a["silence_db"])
+
+
+def engine_options(settings) -> EngineOptions:
+    a = settings.section("asr")
+    return EngineOptions(language=a["language"], beam_size=a["beam_size"], hotwords=list(a["hotwords"]),
+                         initial_prompt=a["initial_prompt"], compute_type=a["compute_type"],
+                         threads=a["threads"], diarize=True)
+
+
+class Transcriber:
+    """Chooses and holds the engine(s) of a batch; loads each model once, at first use."""
+
+    def __init__(self, settings, engine: str = "auto"):
+        from voc.config import models_dir
+
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine {engine!r}; choose {choices(ENGINES)}")
+        self.settings = settings
+        self.models_root = models_dir(settings)
+        self.options = engine_options(settings)
+        if engine == "auto":
+            from voc.asr import funasr
+
+            engine = "funasr" if funasr.installed(settings, self.models_root) else "whisper"
+        self.engine_name = engine
+        self._engines: dict[bool, object] = {}
+
+    def engine_for(self, info: audio.AudioInfo):
+        """The engine for a recording: FunASR's 8 kHz model for telephone audio if installed."""
+        telephone = self.engine_name == "funasr" and 0 < info.sample_rate <= 8000
+        if telephone not in self._engines:
+            if self.engine_name == "funasr":
+                from voc.asr.funasr import FunasrEngine
+
+                eng = FunasrEngine.from_settings(self.settings, self.models_root, self.options,
+                                                 telephone=telephone)
+            else:
+                from voc.asr.whisper import WhisperEngine
+
+                eng = WhisperEngine.from_settings(self.settings, self.models_root, self.options)
+            self._engines[telephone] = eng
+        return self._engines[telephone]
+
+    def info(self) -> dict:
+        return {"engine": self.engine_name,
+                "loaded": [e.info() for e in self._engines.values()]}
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions,
+                    meta: dict | None = None) -> Transcript:
+    info = audio.probe(path)
+    if info.duration_s > opts.max_duration_s:
+        raise InputError(path, f"too long: {info.duration_s:.0f} s is over the limit of "
+                               f"{opts.max_duration_s:.0f} s (audio.max_duration_s)")
+    engine = transcriber.engine_for(info)
+    sr = engine.sample_rate
+    stereo = info.channels >= 2
+    utterances: list[Utterance] = []
+    loudest = -120.0
+    decoded = 0.0
+    mirrored = True  # a "stereo" file whose two channels carry the same signal is mono
+    for offset, x in audio.iter_chunks(info, chunk_s=opts.chunk_s, max_channels=2, sample_rate=sr):
+        decoded = offset + x.shape[1] / sr
+        if stereo and mirrored and not _same_signal(x[0], x[1]):
+            mirrored = False
+        for ch in range(x.shape[0]):
+            if stereo and mirrored and ch == 1:
+                continue
+            level = audio.rms_db(x[ch])
+            loudest = max(loudest, level)
+            if level < opts.silence_db:
+                continue
+            for seg in engine.transcribe(x[ch], sample_rate=sr):
+                if stereo and not mirrored:
+                    seg.speaker = None  # the channel says who speaks
+                utterances.extend(_utterances(seg, x[ch], sr, offset, ch))
+    if loudest < opts.silence_db:
+        raise InputError(path, f"silent recording (level {loudest:.0f} dBFS, below "
+                               f"audio.silence_db {opts.silence_db:.0f})")
+    two_channels = stereo and not mirrored
+    roles_how = _assign_roles(utterances, two_channels, opts.channel_roles)
+    utterances.sort(key=lambda u: (u.start, u.end))
+    m = {"asr": engine.info(), "roles": roles_how, "audio": {
+        "codec": info.codec, "sample_rate": info.sample_rate, "channels": info.channels,
+        "format": info.format}}
+    if stereo and mirrored:
+        m["audio"]["note"] = "both channels carry the same signal: treated as mono"
+    m.update(meta or {})
+    return Transcript(id=sha256_of(path), source=str(path), channel=opts.channel,
+                      duration_s=round(decoded, 2), meta=m, utterances=utterances)
+
+
+def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions
+                     ) -> Iterator[Transcript | Failure]:
+    for p in paths:
+        try:
+            yield transcribe_file(p, transcriber, opts)
+        except InputError as e:
+            yield Failure(source=str(p), reason=e.reason)
+
+
+def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.size == 0:
+        return True
+    return float(np.max(np.abs(a - b))) < 1e-3
+
+
+def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int) -> list[Utterance]:
+    """One segment becomes one utterance per sentence, times shared out by character count."""
+    text = clean_asr_text(seg.text)
+    if not strip_punct(text):
+        return []
+    sentences = split_sentences(text) or [text]
+    lengths = [max(1, len(strip_punct(s))) for s in sentences]
+    total = sum(lengths)
+    out, t = [], seg.start
+    for s, n in zip(sentences, lengths):
+        end = seg.end if s is sentences[-1] else t + (seg.end - seg.start) * n / total
+        out.append(Utterance(start=round(offset + t, 2), end=round(offset + end, 2),
+                             speaker=seg.speaker or f"ch{ch}", role="unknown", text=s,
+                             features=_features(s, x[int(t * sr): int(end * sr)], end - t),
+                             emotion=seg.emotion, events=list(seg.events)))
+        t = end
+    return out
+
+
+def _features(text: str, samples: np.ndarray, dur: float) -> dict[str, float]:
+    chars = len(strip_punct(text))
+    return {"speech_rate_cpm": round(chars / dur * 60, 1) if dur > 0 else 0.0,
+            "rms_db": audio.rms_db(samples)}
+
+
+def _assign_roles(utterances: list[Utterance], two_channels: bool, channel_roles: list[str]) -> str:
+    if two_channels:
+        for u in utterances:
+            ch = int(u.speaker[2:]) if u.speaker.startswith("ch") else 0
+            u.role = channel_roles[ch] if ch < len(channel_roles) else "unknown"
+        return "channels"
+    if any(not u.speaker.startswith("ch") for u in utterances):
+        mapping = roles_for_speakers(utterances)
+        for u in utterances:
+            u.role = mapping.get(u.speaker, "unknown")
+        return "diarization"
+    guess_roles(utterances)
+    return "guess"
