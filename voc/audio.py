@@ -59,6 +59,13 @@ def probe(path: str | Path) -> AudioInfo:
     if not streams:
         raise InputError(p, "no audio stream")
     s = streams[0]
+    if not s.get("codec_name"):
+        raise InputError(p, f"unsupported audio codec (tag {s.get('codec_tag', '?')})")
+    if data.get("format", {}).get("format_name") == "wav":
+        short = _wav_shortfall(p)
+        if short:
+            raise InputError(p, f"truncated: header declares {short[0]} bytes of audio, "
+                                f"file holds {short[1]}")
     fmt = data.get("format", {})
     duration = _float(s.get("duration")) or _float(fmt.get("duration"))
     return AudioInfo(path=str(p), codec=s.get("codec_name", "unknown"),
@@ -97,7 +104,7 @@ def iter_chunks(info: AudioInfo, chunk_s: float = 300.0, max_channels: int = 2,
                 if buf.shape[1]:
                     yield offset, np.ascontiguousarray(buf)
                 break
-            cut = _quiet_cut(buf, search_from=int(buf.shape[1] * 0.8), win=sample_rate // 10)
+            cut = _quiet_cut(buf, search_from=buf.shape[1] // 2, win=sample_rate * 3 // 10)
             yield offset, np.ascontiguousarray(buf[:, :cut])
             offset += cut / sample_rate
             carry = buf[:, cut:]
@@ -135,13 +142,36 @@ def rms_db(x: np.ndarray) -> float:
 
 
 def _quiet_cut(buf: np.ndarray, search_from: int, win: int = SAMPLE_RATE // 10) -> int:
-    """Sample index of the quietest 100 ms window after `search_from` (a pause between words)."""
+    """Sample index in the middle of the quietest window after `search_from` (a pause)."""
     tail = np.abs(buf[:, search_from:]).sum(axis=0)
     n = len(tail) // win
     if n == 0:
         return buf.shape[1]
     energy = tail[: n * win].reshape(n, win).sum(axis=1)
     return search_from + int(np.argmin(energy)) * win + win // 2
+
+
+def _wav_shortfall(p: Path) -> tuple[int, int] | None:
+    """(declared, present) bytes of a WAV data chunk cut short, else None."""
+    import struct
+
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            cid, n = struct.unpack("<4sI", f.read(8))
+            if cid == b"data":
+                present = size - pos - 8
+                # 0 and 0xFFFFFFFF mark streamed WAVs whose length was never filled in
+                if n not in (0, 0xFFFFFFFF) and present < n:
+                    return n, present
+                return None
+            pos += 8 + n + (n & 1)
+    return None
 
 
 def _is_corrupt(err: str) -> bool:

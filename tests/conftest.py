@@ -1,0 +1,102 @@
+"""Shared fixtures: real clips from ../shared/data, audio made from them with real ffmpeg."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+AUDIO = SHARED / "audio"
+
+
+def references() -> dict[str, str]:
+    with open(AUDIO / "transcripts.tsv", encoding="utf-8") as f:
+        return {r["file"]: r["reference"] for r in csv.DictReader(f, delimiter="\t")}
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+        return x.reshape(-1, w.getnchannels()).T, w.getframerate()
+
+
+def write_wav(path: Path, x: np.ndarray, sr: int) -> Path:
+    """x: (channels, n) or (n,) float in [-1, 1] -> 16-bit PCM WAV."""
+    x = np.atleast_2d(x)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(x.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.clip(x.T, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+def make_call(path: Path, turns: list[tuple[int, str]], gap_s: float = 0.8, sr: int = 16000) -> Path:
+    """A two-channel call: each (channel, clip) turn plays on its channel, the other is silent."""
+    pieces = []
+    for ch, clip in turns:
+        x, clip_sr = read_wav(AUDIO / clip)
+        assert clip_sr == sr
+        stereo = np.zeros((2, x.shape[1] + int(gap_s * sr)), dtype=np.float32)
+        stereo[ch, : x.shape[1]] = x[0]
+        pieces.append(stereo)
+    return write_wav(path, np.concatenate(pieces, axis=1), sr)
+
+
+CALL_TURNS = [(0, "asr_example.wav"), (1, "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav"),
+              (0, "BAC009S0764W0121.wav"), (1, "IT0011W0001.wav")]
+
+
+@pytest.fixture(scope="session")
+def shared_audio() -> Path:
+    if not AUDIO.is_dir():
+        pytest.fail(f"shared data missing: {AUDIO}")
+    return AUDIO
+
+
+@pytest.fixture(scope="session")
+def stereo_call(tmp_path_factory, shared_audio) -> Path:
+    """Agent on ch0, customer on ch1, turn-taking, 16 kHz 16-bit."""
+    return make_call(tmp_path_factory.mktemp("calls") / "call_16k.wav", CALL_TURNS)
+
+
+@pytest.fixture(scope="session")
+def stereo_call_8k(tmp_path_factory, stereo_call) -> Path:
+    """The same call as telephone audio: 8 kHz mu-law stereo."""
+    out = tmp_path_factory.mktemp("calls8k") / "call_8k_mulaw.wav"
+    ffmpeg("-i", str(stereo_call), "-ar", "8000", "-acodec", "pcm_mulaw", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def clips_8k(tmp_path_factory, shared_audio) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("clips8k")
+    out = {}
+    for name in references():
+        out[name] = d / name
+        ffmpeg("-i", str(shared_audio / name), "-ar", "8000", "-acodec", "pcm_mulaw", str(out[name]))
+    return out
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Fail any attempt to open a network connection."""
+    import socket
+
+    def refuse(*a, **k):
+        raise OSError("network access attempted during an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)

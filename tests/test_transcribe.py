@@ -1,0 +1,174 @@
+"""Transcription with the offline default model (Whisper base) on real Mandarin clips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import AUDIO, CALL_TURNS, references
+from voc.cli import app
+from voc.config import load_settings
+from voc.metrics import cer
+from voc.store import Workspace
+from voc.transcribe import TranscribeOptions, Transcriber, transcribe_file
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def transcriber():
+    return Transcriber(load_settings({"asr.engine": "whisper"}), "whisper")
+
+
+def _bare_whisper(paths) -> list[str]:
+    """Bare faster-whisper base (defaults) plus OpenCC t2s: the baseline voc must not lose to."""
+    import opencc
+    from faster_whisper import WhisperModel
+
+    from voc import models
+    from voc.config import ROOT
+
+    m = WhisperModel(str(models.ensure("whisper-base", ROOT / "models")), device="cpu",
+                     compute_type="int8")
+    cc = opencc.OpenCC("t2s")
+    out = []
+    for p in paths:
+        segs, _ = m.transcribe(str(p), language="zh", beam_size=5)
+        out.append(cc.convert("".join(s.text for s in segs)))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rate", ["16k", "8k"])
+def test_cer_no_worse_than_bare_whisper(transcriber, clips_8k, rate):
+    refs = references()
+    paths = [AUDIO / n if rate == "16k" else clips_8k[n] for n in refs]
+    opts = TranscribeOptions()
+    ours = [transcribe_file(str(p), transcriber, opts).text for p in paths]
+    bare = _bare_whisper(paths)
+    ours_cer, bare_cer = cer(list(refs.values()), ours), cer(list(refs.values()), bare)
+    print(f"CER {rate}: voc {ours_cer:.3f}, bare faster-whisper + t2s {bare_cer:.3f}")
+    assert ours_cer <= bare_cer + 1e-9
+    assert ours_cer < 0.25
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["stereo_call", "stereo_call_8k"])
+def test_stereo_call_roles_in_time_order(transcriber, request, fixture):
+    path = request.getfixturevalue(fixture)
+    t = transcribe_file(str(path), transcriber, TranscribeOptions())
+    assert t.meta["roles"] == "channels"
+    # the four turns alternate agent / customer, in time order, on the right channels
+    roles = [u.role for u in t.utterances]
+    assert roles == ["agent", "customer", "agent", "customer"], [(u.role, u.text) for u in t.utterances]
+    starts = [u.start for u in t.utterances]
+    assert starts == sorted(starts)
+    refs = references()
+    for u, (ch, clip) in zip(t.utterances, CALL_TURNS):
+        assert u.speaker == f"ch{ch}"
+        assert cer([refs[clip]], [u.text]) < 0.4, (clip, u.text)
+        assert u.features["speech_rate_cpm"] > 60 and -60 < u.features["rms_db"] < 0
+    # Simplified output, punctuated
+    assert "歡" not in t.text and "換" not in t.text
+    assert all(u.text[-1] in "。？！" for u in t.utterances)
+
+
+@pytest.mark.slow
+def test_channel_roles_configurable(transcriber, stereo_call):
+    t = transcribe_file(str(stereo_call), transcriber, TranscribeOptions(channel_roles=["customer", "agent"]))
+    assert [u.role for u in t.utterances][:2] == ["customer", "agent"]
+
+
+def test_mono_roles_are_a_guess(transcriber):
+    t = transcribe_file(str(AUDIO / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav"), transcriber,
+                        TranscribeOptions())
+    assert t.meta["roles"] == "guess"
+    assert t.utterances and all(u.speaker == "ch0" for u in t.utterances)
+
+
+def test_mirrored_stereo_is_mono(tmp_path, transcriber):
+    from conftest import ffmpeg
+
+    p = tmp_path / "dual_mono.wav"
+    ffmpeg("-i", str(AUDIO / "asr_example.wav"), "-ac", "2", str(p))
+    t = transcribe_file(str(p), transcriber, TranscribeOptions())
+    assert t.meta["roles"] == "guess" and "same signal" in t.meta["audio"]["note"]
+    assert len(t.utterances) == 1
+
+
+def test_long_recording_in_chunks(tmp_path, transcriber):
+    """A recording longer than the chunk length keeps global times across chunks."""
+    import numpy as np
+
+    from conftest import read_wav, write_wav
+
+    x, sr = read_wav(AUDIO / "asr_example.wav")
+    gap = np.zeros((1, sr * 3), dtype=np.float32)
+    p = write_wav(tmp_path / "long.wav", np.concatenate([x, gap, x, gap, x, gap, x], axis=1), sr)
+    t = transcribe_file(str(p), transcriber, TranscribeOptions(chunk_s=12))
+    assert t.duration_s > 30
+    assert len(t.utterances) >= 4
+    assert t.utterances[-1].start > 20 and t.utterances[-1].end <= t.duration_s + 0.1
+    assert all("欢迎" in u.text for u in t.utterances[:4])
+
+
+def test_cli_batch_goes_on_past_bad_files(tmp_path, stereo_call):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.wav"
+    fake.write_text("not audio")
+    silent = tmp_path / "silent.wav"
+    from conftest import write_wav
+    import numpy as np
+
+    write_wav(silent, np.zeros(16000 * 3, dtype=np.float32), 16000)
+    out = tmp_path / "t.jsonl"
+    ws = tmp_path / "ws"
+    files = [str(AUDIO / "IT0011W0001.wav"), str(empty), str(fake), str(silent), str(stereo_call)]
+    r = runner.invoke(app, ["transcribe", *files, "--engine", "whisper", "--out", str(out),
+                            "--workspace", str(ws), "--json"])
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("voc: ")]
+    assert len(lines) == 3
+    assert any(str(empty) in ln and "empty file" in ln for ln in lines)
+    assert any(str(fake) in ln and "not a readable audio file" in ln for ln in lines)
+    assert any(str(silent) in ln and "silent recording" in ln for ln in lines)
+    assert "Traceback" not in r.output
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["succeeded"] == 2 and summary["failed"] == 3
+    recs = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]
+    assert [rec["source"] for rec in recs] == [files[0], files[4]]
+    with Workspace(ws) as w:
+        assert len(w.transcripts()) == 2
+        assert len(w.failures()) == 3
+        (run,) = w.runs()
+        assert run["status"] == "failed" and run["succeeded"] == 2 and run["failed"] == 3
+
+
+def test_too_long_is_refused(tmp_path):
+    r = runner.invoke(app, ["transcribe", str(AUDIO / "asr_example.wav"), "--engine", "whisper",
+                            "--max-duration", "3", "--no-store"])
+    assert r.exit_code == 1
+    assert "too long" in r.stderr and "asr_example.wav" in r.stderr
+
+
+def test_rerun_stores_each_recording_once(tmp_path):
+    ws = tmp_path / "ws"
+    for _ in range(2):
+        r = runner.invoke(app, ["transcribe", str(AUDIO / "IT0011W0001.wav"), "--engine", "whisper",
+                                "--workspace", str(ws)])
+        assert r.exit_code == 0, r.output
+    with Workspace(ws) as w:
+        (t,) = w.transcripts()
+        assert len(w.runs()) == 2
+        assert t.utterances and t.utterances[0].text
+
+
+def test_transcription_is_offline(tmp_path, no_network):
+    """No socket connection is made while loading the model and transcribing."""
+    r = runner.invoke(app, ["transcribe", str(AUDIO / "IT0011W0001.wav"), "--engine", "whisper",
+                            "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "t.jsonl")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "t.jsonl").read_text(encoding="utf-8").strip()
