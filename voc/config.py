@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voc.errors import ConfigError
+from voc.errors import ConfigError, choices
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "configs" / "default.toml"
@@ -46,9 +46,15 @@ def _convert(value: str, default: Any, where: str) -> Any:
                 return False
             raise ValueError("expected true or false")
         if isinstance(default, int):
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError("expected an integer") from None
         if isinstance(default, float):
-            return float(value)
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError("expected a number") from None
         if isinstance(default, list):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
@@ -80,7 +86,10 @@ def load_settings(overrides: dict[str, Any] | None = None, config_file: Path | N
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"{path}: cannot read config ({e})") from None
         for s, kv in user.items():
-            for k, v in (kv or {}).items():
+            if not isinstance(kv, dict):  # a key outside any [section]
+                raise ConfigError(f"{path}: {s} must be inside a section; "
+                                  f"valid sections: {choices(values)}")
+            for k, v in kv.items():
                 _known(values, s, k, str(path))
                 values[s][k] = _check_type(v, values[s][k], f"{path}: {s}.{k}")
                 sources[f"{s}.{k}"] = str(path)
@@ -91,8 +100,11 @@ def load_settings(overrides: dict[str, Any] | None = None, config_file: Path | N
             continue
         rest = name[4:].lower()
         for s in values:
-            if rest.startswith(s + "_") and rest[len(s) + 1:] in values[s]:
+            if rest.startswith(s + "_"):
                 k = rest[len(s) + 1:]
+                if k not in values[s]:
+                    raise ConfigError(f"{name}: unknown setting {s}.{k}; valid in [{s}]: "
+                                      f"{choices(values[s])}")
                 values[s][k] = _convert(raw, values[s][k], name)
                 sources[f"{s}.{k}"] = f"env {name}"
                 break
@@ -108,8 +120,6 @@ def load_settings(overrides: dict[str, Any] | None = None, config_file: Path | N
 
 
 def _known(values: dict, section: str, key: str, where: str) -> None:
-    from voc.errors import choices
-
     if section not in values:
         raise ConfigError(f"{where}: unknown section [{section}]; valid: {choices(values)}")
     if key not in values[section]:

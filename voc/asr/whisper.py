@@ -15,6 +15,8 @@ import numpy as np
 
 from voc.asr.base import EngineOptions, Segment
 
+BATCH_SIZE = 8
+
 
 class WhisperEngine:
     name = "whisper"
@@ -22,7 +24,7 @@ class WhisperEngine:
     sample_rate = 16000
 
     def __init__(self, model_dir: Path, options: EngineOptions, model_info: dict | None = None):
-        from faster_whisper import WhisperModel
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         self.options = options
         self.model_dir = Path(model_dir)
@@ -30,6 +32,7 @@ class WhisperEngine:
         threads = options.threads or (os.cpu_count() or 1)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=options.compute_type,
                                   cpu_threads=threads, local_files_only=True)
+        self.batched = BatchedInferencePipeline(self.model)
 
     @classmethod
     def from_settings(cls, settings, models_root: Path, options: EngineOptions) -> "WhisperEngine":
@@ -44,17 +47,22 @@ class WhisperEngine:
             raise ValueError(f"whisper needs {self.sample_rate} Hz audio, got {sample_rate}")
         o = self.options
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        out = []
-        for (start, end), (lo, hi) in speech_regions(audio, sample_rate):
-            pieces, _ = self.model.transcribe(
-                audio[int(lo * sample_rate): int(hi * sample_rate)], language=o.language or None,
-                beam_size=o.beam_size, initial_prompt=o.initial_prompt or None,
-                hotwords=" ".join(o.hotwords) or None, without_timestamps=True,
-                condition_on_previous_text=False)
-            text = "".join(p.text.strip() for p in pieces)
-            if text:
-                out.append(Segment(start=start, end=end, text=text))
-        return out
+        regions = speech_regions(audio, sample_rate)
+        if not regions:
+            return []
+        # every region is decoded on its own, several at a time (batched encoder and decoder)
+        pieces, _ = self.batched.transcribe(
+            audio, language=o.language or None, beam_size=o.beam_size,
+            initial_prompt=o.initial_prompt or None, hotwords=" ".join(o.hotwords) or None,
+            clip_timestamps=[{"start": lo, "end": hi} for _, (lo, hi) in regions],
+            batch_size=BATCH_SIZE, without_timestamps=True)
+        texts = [""] * len(regions)
+        for p in pieces:
+            mid = (p.start + p.end) / 2
+            i = next((k for k, (_, (lo, hi)) in enumerate(regions) if lo <= mid <= hi), None)
+            if i is not None:
+                texts[i] += p.text.strip()
+        return [Segment(start=a, end=b, text=t) for ((a, b), _), t in zip(regions, texts) if t]
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,

@@ -21,14 +21,19 @@ app = typer.Typer(name="voc", no_args_is_help=True, add_completion=False,
                        "inspect and report on calls and text contacts, offline.")
 
 
-@app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-          version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
-    common.STATE["debug"] = debug
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from voc import __version__
+
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+          version: bool = typer.Option(False, "--version", help="Print the version and exit.",
+                                       is_eager=True, callback=_print_version)):
+    common.STATE["debug"] = debug
 
 
 app.command("transcribe")(transcribe)

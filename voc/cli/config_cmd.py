@@ -22,7 +22,11 @@ def show(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdou
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("setting", "value", "source")
+    # values (paths) and sources are folded, never cut with an ellipsis
+    t = Table()
+    t.add_column("setting", no_wrap=True, min_width=max(len(k) for k, _, _ in rows))
+    t.add_column("value", overflow="fold")
+    t.add_column("source", overflow="fold")
     for key, value, source in rows:
         t.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value), source)
     Console().print(t)

@@ -34,7 +34,13 @@ def list_(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdo
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("name", "engine", "role", "installed", "source", "description")
+    # names are what the user types next: never cut them; fold long ids rather than truncate
+    t = Table()
+    t.add_column("name", no_wrap=True, min_width=max(len(r["name"]) for r in rows))
+    for col in ("engine", "role", "installed"):
+        t.add_column(col)
+    for col in ("source", "description"):
+        t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(r["name"], r["engine"], r["role"], "yes" if r["installed"] else "no",
                   r["source"], r["description"])
