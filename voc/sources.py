@@ -1,0 +1,619 @@
+"""Text contacts from files: tables of texts and transcripts JSONL -> Transcript records.
+
+`read_records(path, text_col=...)` streams `Transcript | RowError` and never prints:
+
+- transcripts JSONL (the exchange format; the first record has `utterances`) comes through as is;
+- tables (CSV, TSV, .txt sniffed as TSV/CSV, JSONL of flat objects, XLSX) become one Transcript
+  per row, or one per group value with `group_col` (a chat session: one utterance per row, in
+  file order).
+
+Decisions (they are part of the exchange contract, change them with care):
+
+- id: the `id_col` value; with `group_col` the group value; else sha256 of
+  "file name NUL row number NUL text" (hex). The file name without its folder keeps ids stable
+  when the same file is read from another place; the row number keeps repeated short texts
+  ("好的") apart; the text makes an edited or re-sorted export give new ids, not stale ones.
+- role: single rows are written by the customer (complaint forms, reviews, survey comments):
+  role "customer", speaker "text". Grouped rows without `role_col` are "unknown". With
+  `role_col`, values such as 客服/坐席/agent/1 are "agent", 客户/用户/customer/0 "customer",
+  anything else "unknown"; the raw value is kept as the speaker.
+- channel: "text" for single rows, "chat" for groups; `channel=` sets it, `channel_col=` reads it.
+- meta: the other columns of the row (group: the value when the same on every row, else a list
+  aligned with the utterances), `source_row(s)` (Excel-style row numbers), and `time` as an ISO
+  string from `time_col`. Grouped rows with times also get start = end = seconds since the
+  first message and duration_s; otherwise timings are null.
+- rows are numbered as a user sees them in Excel: the header is row 1; JSONL rows are lines.
+  Bad rows (empty text or id, a missing cell, undecodable bytes, a bad time, a duplicate id)
+  come out as RowError and are skipped. A missing column fails the whole file (InputError).
+- encoding: UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312),
+  decided from the bytes; `Records.encoding` tells which. Grouping holds the file's rows in
+  memory (sessions are often interleaved in time-sorted exports); single rows stream.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from voc.errors import ConfigError, InputError, choices
+from voc.schema import Transcript, Utterance
+
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".jsonl": "jsonl",
+              ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+FORMATS = ("transcripts", "csv", "tsv", "jsonl", "xlsx")
+TEXT_COLUMNS = ("text", "content", "review", "文本", "内容", "正文")  # used when no text_col is given
+AGENT_VALUES = {"agent", "1", "客服", "坐席", "座席", "客服人员", "人工客服", "员工", "staff", "service",
+                "seller", "商家", "a"}
+CUSTOMER_VALUES = {"customer", "0", "客户", "用户", "顾客", "来电人", "持卡人", "user", "client",
+                   "buyer", "买家", "c"}
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})(\.\d+)?秒?)?分?)?"
+                   r"\s*(Z|[+-]\d{2}:?\d{2})?")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One row that was skipped: 1-based row number as in Excel (header = row 1) and why."""
+
+    path: str
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: row {self.row}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "row": self.row, "reason": self.reason}
+
+
+class Records:
+    """Iterator of Transcript | RowError with what was learned about the file.
+
+    `transcripts` and `errors` count what has been yielded so far.
+    """
+
+    def __init__(self, path: str, format: str, encoding: str | None, columns: list[str],
+                 header: bool, items: Iterator):
+        self.path, self.format, self.encoding = path, format, encoding
+        self.columns, self.header = columns, header
+        self.transcripts = self.errors = 0
+        self._items = items
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Transcript | RowError:
+        item = next(self._items)
+        if isinstance(item, RowError):
+            self.errors += 1
+        else:
+            self.transcripts += 1
+        return item
+
+    def close(self) -> None:
+        close = getattr(self._items, "close", None)
+        if close:
+            close()
+
+    def info(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "encoding": self.encoding,
+                "columns": self.columns, "header": self.header,
+                "transcripts": self.transcripts, "errors": self.errors}
+
+
+def read_all(path, **kwargs) -> tuple[list[Transcript], list[RowError]]:
+    """read_records collected: (transcripts, row errors)."""
+    good, bad = [], []
+    for r in read_records(path, **kwargs):
+        (bad if isinstance(r, RowError) else good).append(r)
+    return good, bad
+
+
+# ---------------------------------------------------------------- format and encoding
+
+
+def detect_format(path, encoding: str | None = None) -> str:
+    """'transcripts', 'csv', 'tsv', 'jsonl' or 'xlsx', from the extension and the first record."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".xls":
+        raise InputError(path, "old .xls workbooks are not supported: save it as .xlsx or .csv")
+    if ext not in EXTENSIONS:
+        raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: "
+                               f"use {choices(sorted(EXTENSIONS))}")
+    kind = EXTENSIONS[ext]
+    if kind in ("jsonl", "txt"):
+        first = _first_line(p, encoding or detect_encoding(p))
+        if kind == "txt":
+            return "tsv" if "\t" in first else "csv"
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            return "jsonl"
+        return "transcripts" if isinstance(obj, dict) and "utterances" in obj else "jsonl"
+    return kind
+
+
+def detect_encoding(path) -> str:
+    """'utf-8-sig', 'utf-16', 'utf-8' or 'gb18030', from the bytes of a text file.
+
+    A UTF-8 file with a few damaged rows stays UTF-8 (those rows become RowErrors).
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if not head:
+            raise InputError(path, "empty file")
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        f.seek(0)
+        dec = codecs.getincrementaldecoder("utf-8")()
+        pos = 0
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                dec.decode(chunk)
+                pos += len(chunk)
+            dec.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        f.seek(max(0, pos - 64))  # judge the bytes where UTF-8 failed, not an ASCII-only start
+        sample = f.read(1 << 22)
+    if b"\x00" in sample:
+        raise InputError(path, "binary data, not a text table (UTF-8, UTF-16 with BOM or GB18030)")
+    for enc in ("utf-8", "gb18030"):
+        text = sample.decode(enc, "replace")
+        bad = text.count("\ufffd")
+        good = sum(1 for ch in text if ord(ch) > 127) - bad
+        if bad * 10 <= max(good, 10):  # mostly decodes: the right encoding with a few bad rows
+            return enc
+    raise InputError(path, "cannot decode the text: not UTF-8, UTF-16 with BOM or GB18030/GBK")
+
+
+def _first_line(p: Path, encoding: str) -> str:
+    with open(p, encoding=encoding, errors="replace", newline="") as f:
+        for line in f:
+            if line.strip():
+                return line.strip()
+    raise InputError(p, "empty file")
+
+
+def _decoded_lines(path: Path, encoding: str, damaged: list[bool]) -> Iterator[str]:
+    """Lines of text; a line with bytes that do not decode sets damaged[0]."""
+    if encoding == "utf-16":
+        with open(path, encoding=encoding, errors="replace", newline="") as f:
+            for line in f:
+                if "\ufffd" in line:
+                    damaged[0] = True
+                yield line
+        return
+    with open(path, "rb") as f:  # b"\n" never occurs inside a UTF-8 or GB18030 character
+        for raw in f:
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError:
+                damaged[0] = True
+                yield raw.decode(encoding, "replace")
+
+
+# ---------------------------------------------------------------- raw rows: (row, cells, reason)
+
+
+def _delimited_rows(path: Path, encoding: str, delimiter: str):
+    damaged = [False]
+    reader = csv.reader(_decoded_lines(path, encoding, damaged), delimiter=delimiter)
+    name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    for n in itertools.count(1):
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            damaged[0] = False
+            yield n, None, f"unreadable row ({e}; an unclosed quote?)"
+            continue
+        bad, damaged[0] = damaged[0], False
+        yield n, cells, f"undecodable bytes (the file is read as {name})" if bad else None
+
+
+def _xlsx_rows(path: Path, sheet):
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a dependency
+        raise InputError(path, "reading .xlsx needs openpyxl: pip install openpyxl") from None
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:
+        raise InputError(path, f"not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
+    names = wb.sheetnames
+    if sheet is None:
+        ws = wb.worksheets[0]
+    elif isinstance(sheet, int) and 0 <= sheet < len(names):
+        ws = wb.worksheets[sheet]
+    elif sheet in names:
+        ws = wb[sheet]
+    else:
+        wb.close()
+        raise InputError(path, f"no sheet {sheet!r}: the sheets are {choices(names)}")
+    ws.reset_dimensions()  # some writers record wrong dimensions; read what is there
+
+    def rows():
+        try:
+            for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), 1):
+                cells = list(values)
+                while cells and cells[-1] is None:
+                    cells.pop()
+                yield n, cells, None
+        finally:
+            wb.close()
+
+    return rows()
+
+
+def _jsonl_rows(path: Path, encoding: str):
+    damaged = [False]
+    for n, line in enumerate(_decoded_lines(path, encoding, damaged), 1):
+        bad, damaged[0] = damaged[0], False
+        if not line.strip():
+            continue
+        if bad:
+            yield n, None, "undecodable bytes"
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            yield n, None, f"not valid JSON ({e})"
+            continue
+        if not isinstance(obj, dict):
+            yield n, None, f"not a JSON object but {type(obj).__name__}"
+            continue
+        yield n, obj, None
+
+
+def _is_blank(cells) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _looks_like_header(cells: list) -> bool:
+    """Names: all present, distinct, short, none a number (celine's `text,5` is data)."""
+    names = [c.strip() if isinstance(c, str) else c for c in cells]
+    return (bool(names) and all(isinstance(c, str) and c and len(c) <= 64
+                                and not _NUMBER.fullmatch(c) for c in names)
+            and len(set(names)) == len(names))
+
+
+def _header_names(cells: list) -> list[str]:
+    out: list[str] = []
+    for i, c in enumerate(cells):
+        name = _str(c) or str(i)
+        base, k = name, 1
+        while name in out:
+            name, k = f"{base}.{k}", k + 1
+        out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------- values
+
+
+def _str(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (datetime, date, dtime)):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def _jsonable(v):
+    if isinstance(v, (datetime, date, dtime)):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return v.total_seconds()
+    return v
+
+
+def parse_time(v) -> datetime | date:
+    """A time cell -> datetime (or date). ISO and common Chinese/Excel forms, yyyymmdd[HHMMSS],
+    Unix seconds or milliseconds (as UTC). Raises ValueError."""
+    if isinstance(v, (datetime, date)):
+        return v
+    s = _str(v)
+    if not s:
+        raise ValueError("empty")
+    if s.isdigit():
+        if len(s) == 8:
+            return datetime.strptime(s, "%Y%m%d").date()
+        if len(s) == 14:
+            return datetime.strptime(s, "%Y%m%d%H%M%S")
+        if len(s) in (10, 13):
+            return datetime.fromtimestamp(int(s) / (1000 if len(s) == 13 else 1), timezone.utc)
+        raise ValueError(s)
+    m = _DATE.fullmatch(s)
+    if not m:
+        return datetime.fromisoformat(s)
+    y, mo, d, hh, mi, ss, frac, tz = m.groups()
+    if hh is None:
+        if tz:
+            raise ValueError(s)
+        return date(int(y), int(mo), int(d))
+    t = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0),
+                 int(round(float(frac or 0) * 1e6)))
+    if tz:
+        t = t.replace(tzinfo=timezone.utc if tz == "Z" else
+                      datetime.strptime(tz.replace(":", ""), "%z").tzinfo)
+    return t
+
+
+def role_of(value) -> str:
+    """A role column value -> agent, customer or unknown."""
+    s = _str(value).lower()
+    if s in AGENT_VALUES:
+        return "agent"
+    if s in CUSTOMER_VALUES:
+        return "customer"
+    return "unknown"
+
+
+def row_id(path, row: int, text: str) -> str:
+    """The id of a row without an id column (see the module notes)."""
+    return hashlib.sha256(f"{Path(path).name}\0{row}\0{text}".encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_records(path, *, text_col: str | int | None = None, id_col: str | int | None = None,
+                 time_col: str | int | None = None, group_col: str | int | None = None,
+                 role_col: str | int | None = None, channel: str | None = None,
+                 channel_col: str | int | None = None, header: bool | None = None,
+                 sheet: str | int | None = None, format: str | None = None,
+                 encoding: str | None = None) -> Records:
+    """Open a transcripts JSONL or a table of texts; iterate the result for
+    `Transcript | RowError` in file order (grouped: errors first, then the groups).
+
+    Columns are names, or 0-based numbers (ints or digit strings). `header=None` decides: a
+    first row is the header when a column is given by name, or, with numbers only, when it
+    looks like names. File-level problems raise InputError at once.
+    """
+    p = Path(path)
+    src = str(path)
+    if not p.exists():
+        raise InputError(src, "no such file")
+    if not p.is_file():
+        raise InputError(src, "not a file")
+    if p.stat().st_size == 0:
+        raise InputError(src, "empty file")
+    if format is not None and format not in FORMATS:
+        raise ConfigError(f"unknown format {format!r}: use {choices(FORMATS)}")
+    if group_col is not None and id_col is not None and id_col != group_col:
+        raise ConfigError("give id_col or group_col, not both: a grouped record's id is its group value")
+    enc = None if p.suffix.lower() in (".xlsx", ".xlsm") or format == "xlsx" else (
+        encoding or detect_encoding(p))
+    fmt = format or detect_format(p, enc)
+    if fmt == "transcripts":
+        return Records(src, fmt, enc, [], True, _transcripts(src, _jsonl_rows(p, enc)))
+
+    if fmt == "jsonl":
+        rows = _jsonl_rows(p, enc)
+        ahead = []
+        for item in rows:
+            ahead.append(item)
+            if item[1] is not None:
+                break
+        first = next((r for _, r, _ in ahead if r is not None), None)
+        if first is None:
+            raise InputError(src, "no JSON object in the file")
+        columns, has_header = list(first), True
+        rows = itertools.chain(ahead, rows)
+    else:
+        rows = _xlsx_rows(p, sheet) if fmt == "xlsx" else _delimited_rows(
+            p, enc, "\t" if fmt == "tsv" else ",")
+        ahead = []
+        for item in rows:
+            ahead.append(item)
+            if item[1] is not None and not _is_blank(item[1]):
+                break
+        if not ahead or ahead[-1][1] is None or _is_blank(ahead[-1][1]):
+            raise InputError(src, "no rows in the file")
+        first = ahead[-1][1]
+        named = [c for c in (text_col, id_col, time_col, group_col, role_col, channel_col)
+                 if c is not None and not _is_index(c)]
+        has_header = header if header is not None else (
+            bool(named) or text_col is None or _looks_like_header(first))
+        if has_header:
+            columns = _header_names(first)
+            ahead.pop()
+        else:
+            columns = [str(i) for i in range(len(first))]
+        rows = _as_dicts(itertools.chain(ahead, rows), columns, has_header)
+
+    def col(ref, what):
+        return _resolve(src, ref, columns, has_header, what)
+
+    if text_col is None:
+        text_key = next((c for c in columns if c.lower() in TEXT_COLUMNS), None)
+        if text_key is None:
+            raise InputError(src, f"which column holds the text? give text_col (a name, or a "
+                                  f"0-based number when the file has no header row); the first "
+                                  f"row has {choices(columns)}")
+    else:
+        text_key = col(text_col, "text")
+    keys = dict(text=text_key, id=col(id_col, "id"), time=col(time_col, "time"),
+                group=col(group_col, "group"), role=col(role_col, "role"),
+                channel=col(channel_col, "channel"))
+    items = (_grouped if keys["group"] else _single)(src, rows, keys, channel)
+    return Records(src, fmt, enc, columns, has_header, items)
+
+
+def _is_index(ref) -> bool:
+    return isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit())
+
+
+def _resolve(src, ref, columns, has_header, what) -> str | None:
+    if ref is None:
+        return None
+    if isinstance(ref, str) and ref in columns:
+        return ref
+    if _is_index(ref):
+        i = int(ref)
+        if i >= len(columns):
+            raise InputError(src, f"no {what} column {i}: the file has {len(columns)} columns "
+                                  f"(0 to {len(columns) - 1})")
+        return columns[i]
+    folded = [c for c in columns if c.lower() == str(ref).strip().lower()]
+    if len(folded) == 1:
+        return folded[0]
+    hint = "" if has_header else " (the file has no header row: give columns as 0-based numbers)"
+    raise InputError(src, f"no {what} column {ref!r}; the columns are {choices(columns)}{hint}")
+
+
+def _as_dicts(rows, columns: list[str], has_header: bool):
+    width = len(columns)
+    for n, cells, reason in rows:
+        if cells is None or reason:
+            yield n, None, reason
+            continue
+        if _is_blank(cells):
+            continue
+        if has_header and len(cells) > width and not _is_blank(cells[width:]):
+            yield n, None, (f"{len(cells)} cells but the header has {width} "
+                            f"(a delimiter inside an unquoted text?)")
+            continue
+        names = columns if len(cells) <= width else columns + [str(i) for i in range(width, len(cells))]
+        yield n, dict(zip(names, cells)), None
+
+
+def _transcripts(src, rows):
+    seen: dict[str, int] = {}
+    for n, obj, reason in rows:
+        if reason:
+            yield RowError(src, n, reason)
+            continue
+        try:
+            t = Transcript.from_dict(obj)
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            yield RowError(src, n, f"not a transcript record ({type(e).__name__}: {e})")
+            continue
+        if t.id in seen:
+            yield RowError(src, n, f"duplicate id {t.id!r} (first in row {seen[t.id]})")
+            continue
+        seen[t.id] = n
+        yield t
+
+
+def _parse_row(src, n, row, keys):
+    """(text, fields, meta) or a RowError. fields: id, time, role, speaker, channel, group."""
+    for what, key in keys.items():
+        if key is not None and key not in row:
+            return RowError(src, n, f"no value for the {what} column {key!r} (the row is short)")
+    text = _str(row[keys["text"]])
+    if not text:
+        return RowError(src, n, f"empty text in column {keys['text']!r}")
+    f: dict[str, Any] = {}
+    if keys["id"]:
+        f["id"] = _str(row[keys["id"]])
+        if not f["id"]:
+            return RowError(src, n, f"empty id in column {keys['id']!r}")
+    if keys["group"]:
+        f["group"] = _str(row[keys["group"]])
+        if not f["group"]:
+            return RowError(src, n, f"empty group value in column {keys['group']!r}")
+    f["time"] = None
+    if keys["time"]:
+        try:
+            f["time"] = parse_time(row[keys["time"]])
+        except (ValueError, TypeError, OverflowError, OSError):
+            return RowError(src, n, f"bad time {_str(row[keys['time']])!r} in column "
+                                    f"{keys['time']!r}")
+    if keys["role"]:
+        f["speaker"] = _str(row[keys["role"]]) or "text"
+        f["role"] = role_of(row[keys["role"]])
+    f["channel"] = _str(row[keys["channel"]]) if keys["channel"] else ""
+    used = {keys["text"], keys["id"], keys["time"], keys["role"]}
+    meta = {k: _jsonable(v) for k, v in row.items() if k not in used}
+    if f["time"] is not None:
+        meta["time"] = f["time"].isoformat()
+    return text, f, meta
+
+
+def _single(src, rows, keys, channel):
+    seen: dict[str, int] = {}
+    for n, row, reason in rows:
+        if reason:
+            yield RowError(src, n, reason)
+            continue
+        parsed = _parse_row(src, n, row, keys)
+        if isinstance(parsed, RowError):
+            yield parsed
+            continue
+        text, f, meta = parsed
+        rid = f.get("id") or row_id(src, n, text)
+        if rid in seen:
+            yield RowError(src, n, f"duplicate id {rid!r} (first in row {seen[rid]})")
+            continue
+        seen[rid] = n
+        meta["source_row"] = n
+        u = Utterance(start=None, end=None, speaker=f.get("speaker", "text"),
+                      role=f.get("role", "customer"), text=text)
+        yield Transcript(id=rid, source=src, channel=f["channel"] or channel or "text",
+                         duration_s=None, meta=meta, utterances=[u], text=text)
+
+
+def _grouped(src, rows, keys, channel):
+    groups: dict[str, list] = {}
+    for n, row, reason in rows:
+        if reason:
+            yield RowError(src, n, reason)
+            continue
+        parsed = _parse_row(src, n, row, keys)
+        if isinstance(parsed, RowError):
+            yield parsed
+            continue
+        text, f, meta = parsed
+        meta["source_row"] = n
+        groups.setdefault(f["group"], []).append((text, f, meta))
+    for gid, items in groups.items():
+        yield _session(src, gid, items, channel)
+
+
+def _session(src, gid, items, channel) -> Transcript:
+    times = [f["time"] for _, f, _ in items]
+    offsets, duration = [None] * len(items), None
+    if all(t is not None for t in times):
+        dts = [t if isinstance(t, datetime) else datetime(t.year, t.month, t.day) for t in times]
+        try:
+            t0 = min(dts)
+            offsets = [(t - t0).total_seconds() for t in dts]
+            duration = max(offsets)
+        except TypeError:  # zone-aware and naive times mixed: no offsets
+            pass
+    utts = [Utterance(start=o, end=o, speaker=f.get("speaker", "text"),
+                      role=f.get("role", "unknown"), text=text)
+            for (text, f, _), o in zip(items, offsets)]
+    metas = [m for _, _, m in items]
+    meta: dict[str, Any] = {}
+    for key in dict.fromkeys(k for m in metas for k in m):
+        if key in ("source_row", "time"):
+            continue
+        values = [m.get(key) for m in metas]
+        meta[key] = values[0] if all(v == values[0] for v in values) else values
+    if times[0] is not None:
+        meta["time"] = metas[0]["time"] if duration is None else \
+            next(m["time"] for m, o in zip(metas, offsets) if o == 0)
+    meta["source_rows"] = [m["source_row"] for m in metas]
+    ch = next((f["channel"] for _, f, _ in items if f["channel"]), "") or channel or "chat"
+    return Transcript(id=gid, source=src, channel=ch, duration_s=duration, meta=meta,
+                      utterances=utts)
