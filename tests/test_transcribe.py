@@ -172,3 +172,26 @@ def test_transcription_is_offline(tmp_path, no_network):
                             "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "t.jsonl")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "t.jsonl").read_text(encoding="utf-8").strip()
+
+
+def test_redaction_on_by_default_and_turning_it_off_is_recorded(tmp_path):
+    from voc.schema import Transcript, Utterance
+    from voc.transcribe import redact
+
+    t = Transcript(id="x", source="x.wav", channel="call", duration_s=9.0, utterances=[
+        Utterance(0.0, 3.0, "ch1", "customer", "我的卡号是六二二二零二一二三四五六七八九零一二三。"),
+        Utterance(3.0, 6.0, "ch0", "agent", "好的，请问还有其他可以帮您的吗？")])
+    r = redact(t)
+    assert "六二二二" not in r.text and "[" in r.utterances[0].text and r.meta["redacted"] is True
+    assert r.utterances[1].text == t.utterances[1].text and r.utterances[0].start == 0.0
+
+    ws = tmp_path / "ws"
+    res = runner.invoke(app, ["transcribe", str(AUDIO / "IT0011W0001.wav"), "--engine", "whisper",
+                              "--workspace", str(ws), "--no-redact"])
+    assert res.exit_code == 0, res.output
+    with Workspace(ws) as w:
+        (run,) = w.runs()
+        config = json.loads(run["config"])
+        assert config["privacy.redact"] is False
+        (tr,) = w.transcripts()
+        assert tr.meta["redacted"] is False

@@ -31,6 +31,8 @@ class TranscribeOptions:
     chunk_s: float = 300.0
     silence_db: float = -55.0
     channel: str = "call"
+    redact: bool = True
+    keep_last: int = 0
 
     def __post_init__(self):
         bad = [r for r in self.channel_roles if r not in ROLES]
@@ -45,7 +47,8 @@ class TranscribeOptions:
     def from_settings(cls, settings) -> "TranscribeOptions":
         a = settings.section("audio")
         return cls(channel_roles=list(a["channel_roles"]), max_duration_s=a["max_duration_s"],
-                   chunk_s=a["chunk_s"], silence_db=a["silence_db"])
+                   chunk_s=a["chunk_s"], silence_db=a["silence_db"],
+                   redact=settings["privacy.redact"], keep_last=settings["privacy.keep_last"])
 
 
 def engine_options(settings) -> EngineOptions:
@@ -142,8 +145,22 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
     if stereo and mirrored:
         m["audio"]["note"] = "both channels carry the same signal: treated as mono"
     m.update(meta or {})
-    return Transcript(id=sha256_of(path), source=str(path), channel=opts.channel,
-                      duration_s=round(decoded, 2), meta=m, utterances=utterances)
+    t = Transcript(id=sha256_of(path), source=str(path), channel=opts.channel,
+                   duration_s=round(decoded, 2), meta=m, utterances=utterances)
+    return redact(t, opts.redact, opts.keep_last)
+
+
+def redact(t: Transcript, enabled: bool = True, keep_last: int = 0) -> Transcript:
+    """PII redacted (unless disabled); meta says which, and how many of each kind."""
+    from voc.text.pii import redact_transcript
+
+    if not enabled:
+        t.meta["redacted"] = False
+        return t
+    t, counts = redact_transcript(t, keep_last=keep_last)
+    t.meta["redacted"] = True
+    t.meta["pii"] = {k: n for k, n in counts.items() if n}
+    return t
 
 
 def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions

@@ -22,6 +22,8 @@ def transcribe(
     hotword: Optional[List[str]] = typer.Option(None, "--hotword", help="Extra hotword (repeatable)."),
     max_duration: Optional[float] = typer.Option(None, "--max-duration",
                                                  help="Refuse recordings longer than this (s)."),
+    no_redact: bool = typer.Option(False, "--no-redact",
+                                   help="Keep card/ID/phone numbers (recorded with the run)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the workspace."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ):
@@ -34,7 +36,8 @@ def transcribe(
     cfg = common.settings(**{
         "asr.engine": engine, "audio.max_duration_s": max_duration,
         "audio.channel_roles": [r.strip() for r in channel_roles.split(",")] if channel_roles else None,
-        "workspace.path": str(workspace) if workspace else None})
+        "workspace.path": str(workspace) if workspace else None,
+        "privacy.redact": False if no_redact else None})
     if hotword:
         cfg.values["asr"]["hotwords"] = list(cfg["asr.hotwords"]) + list(hotword)
         cfg.sources["asr.hotwords"] = "flag"
