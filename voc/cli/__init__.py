@@ -11,6 +11,7 @@ import sys
 import typer
 
 from voc.cli import common
+from voc.cli.analyze import analyze
 from voc.cli.config_cmd import app as config_app
 from voc.cli.demo import app as demo_app
 from voc.cli.models_cmd import app as models_app
@@ -37,6 +38,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 
 app.command("transcribe")(transcribe)
+app.command("analyze")(analyze)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")

@@ -1,0 +1,132 @@
+"""The analyze stage: redact, normalise, sentiment, complaint risk and category per contact.
+
+`Analyzer.analyze(transcripts)` works in batches: every utterance of the batch goes through the
+sentiment model in one vectorised call, then each contact is scored on its own. It returns the
+redacted transcripts (what may be stored) and one analysis record per contact (DESIGN.md,
+"Analysis"). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voc.schema import Transcript
+from voc.text.normalize import normalize
+
+CUSTOMER_SIDE = ("customer", "unknown")
+
+
+@dataclass
+class Analyzer:
+    sentiment: Any                 # voc.analyze.sentiment.SentimentModel
+    rules: Any                     # voc.analyze.risk.RiskRules
+    risk_model: Any = None         # voc.analyze.risk.RiskModel (voc train risk)
+    category: Any = None           # voc.analyze.category.CategoryModel (voc train category)
+    redact: bool = True
+    keep_last: int = 0
+
+    @classmethod
+    def from_settings(cls, settings, *, category_model: str | Path | None = None,
+                      risk_model: str | Path | None = None, risk_rules: str | Path | None = None
+                      ) -> "Analyzer":
+        from voc.analyze import risk
+        from voc.analyze.sentiment import default_sentiment, load_sentiment
+        from voc.config import models_dir
+
+        a = settings.section("analyze")
+        sentiment_dir = a["sentiment_model"]
+        sentiment = load_sentiment(sentiment_dir) if sentiment_dir else default_sentiment(models_dir(settings))
+        category_model = category_model or a["category_model"] or None
+        risk_model = risk_model or a["risk_model"] or None
+        category = None
+        if category_model:
+            from voc.analyze.category import CategoryModel
+
+            category = CategoryModel.load(category_model)
+        return cls(sentiment=sentiment,
+                   rules=risk.load_rules(risk_rules or a["risk_rules"] or None),
+                   risk_model=risk.load_risk_model(risk_model) if risk_model else None,
+                   category=category, redact=settings["privacy.redact"],
+                   keep_last=settings["privacy.keep_last"])
+
+    def info(self) -> dict:
+        return {"sentiment": getattr(self.sentiment, "info", lambda: {})(),
+                "risk_rules": str(self.rules.path),
+                "risk_model": getattr(self.risk_model, "path", None) and str(self.risk_model.path),
+                "category": getattr(self.category, "info", lambda: None)(),
+                "redact": self.redact}
+
+    def analyze(self, transcripts: list[Transcript]) -> list[tuple[Transcript, dict]]:
+        from voc.analyze import risk
+        from voc.transcribe import redact
+
+        ts = [redact(t, self.redact, self.keep_last) if "redacted" not in t.meta else t
+              for t in transcripts]
+        texts = [[normalize(u.text) for u in t.utterances] or [normalize(t.text)] for t in ts]
+        flat = [x for per in texts for x in per]
+        # one call for the utterances, one for each side of each contact
+        sides = []
+        for t, per in zip(ts, texts):
+            sides.append(_side(t, per, CUSTOMER_SIDE))
+            sides.append(_side(t, per, ("agent",)))
+        probs = self.sentiment.positive(flat + sides) if flat else np.zeros(0)
+        utt_p, side_p = probs[: len(flat)], probs[len(flat):]
+        categories = self.category.predict([s for s in sides[::2]]) if self.category else None
+        out, k = [], 0
+        for n, (t, per) in enumerate(zip(ts, texts)):
+            p = [float(x) for x in utt_p[k: k + len(per)]]
+            k += len(per)
+            r = risk.score(t, p if t.utterances else None, self.rules, learned=self.risk_model)
+            rec = {"id": t.id, "channel": t.channel,
+                   "sentiment": self._sentiment(sides[2 * n], side_p[2 * n]),
+                   "risk": {"score": round(r.score, 4), "level": r.level, "reasons": r.reasons,
+                            "signals": r.signals}}
+            if sides[2 * n + 1]:
+                rec["sentiment_agent"] = self._sentiment(sides[2 * n + 1], side_p[2 * n + 1])
+            if len(t.utterances) > 1:
+                rec["trajectory"] = _trajectory(t, p)
+                rec["utterances"] = [{"i": i, "role": u.role, "positive": round(p[i], 4),
+                                      "label": self.sentiment.label(p[i])}
+                                     for i, u in enumerate(t.utterances)]
+            if categories is not None:
+                label, score = categories[n]
+                rec["category"] = {"label": label, "score": round(float(score), 4)}
+            rec["redacted"] = bool(t.meta.get("redacted"))
+            if t.meta.get("pii"):
+                rec["pii"] = t.meta["pii"]
+            out.append((t, rec))
+        return out
+
+    def _sentiment(self, text: str, p: float) -> dict:
+        p = float(p)
+        return {"label": self.sentiment.label(p, text) if _takes_text(self.sentiment) else
+                self.sentiment.label(p), "positive": round(p, 4)}
+
+
+def _takes_text(model) -> bool:
+    import inspect
+
+    try:
+        return len(inspect.signature(model.label).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
+
+
+def _side(t: Transcript, texts: list[str], roles: tuple[str, ...]) -> str:
+    if not t.utterances:
+        return texts[0] if "customer" in roles else ""
+    return "。".join(x for u, x in zip(t.utterances, texts) if u.role in roles and x)
+
+
+def _trajectory(t: Transcript, p: list[float]) -> dict:
+    """Customer sentiment over the first and the last third of their utterances."""
+    cust = [x for u, x in zip(t.utterances, p) if u.role in CUSTOMER_SIDE]
+    if len(cust) < 2:
+        return {"start": None, "end": None, "delta": None}
+    third = max(1, len(cust) // 3)
+    start, end = float(np.mean(cust[:third])), float(np.mean(cust[-third:]))
+    return {"start": round(start, 4), "end": round(end, 4), "delta": round(end - start, 4)}
