@@ -47,6 +47,33 @@ MIGRATIONS = [
         category VARCHAR, category_score DOUBLE, record JSON, run_id VARCHAR,
         stored_at TIMESTAMPTZ);
     """,
+    # 3: quality inspection (voc inspect) and the append-only review history (voc review)
+    """
+    CREATE TABLE inspections (
+        transcript_id VARCHAR PRIMARY KEY, source VARCHAR, channel VARCHAR, agent_id VARCHAR,
+        team VARCHAR, call_at VARCHAR, call_date DATE, score DOUBLE, deductions DOUBLE,
+        n_findings INTEGER, rules_applied JSON, not_applicable JSON, rules_digest VARCHAR,
+        run_id VARCHAR, inspected_at TIMESTAMPTZ);
+    CREATE TABLE findings (
+        finding_id VARCHAR PRIMARY KEY, transcript_id VARCHAR, rule_id VARCHAR, rule_name VARCHAR,
+        category VARCHAR, severity VARCHAR, deduct DOUBLE, message VARCHAR, evidence JSON,
+        source VARCHAR, agent_id VARCHAR, team VARCHAR, call_at VARCHAR, call_date DATE,
+        first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, run_id VARCHAR);
+    CREATE TABLE review_events (
+        finding_id VARCHAR, seq INTEGER, action VARCHAR, from_state VARCHAR, to_state VARCHAR,
+        reviewer VARCHAR, reason VARCHAR, event_at TIMESTAMPTZ, PRIMARY KEY (finding_id, seq));
+    """,
+    # 4: the run journal (voc run): each input's outcome in each run, and which later stages
+    # (inspect, topics) are done for a stored contact; the configuration hash of a run
+    """
+    CREATE TABLE run_inputs (
+        run_id VARCHAR, source VARCHAR, sha256 VARCHAR, status VARCHAR, reason VARCHAR,
+        seconds DOUBLE, worker VARCHAR, logged_at TIMESTAMPTZ);
+    CREATE TABLE stage_marks (
+        transcript_id VARCHAR, stage VARCHAR, run_id VARCHAR, done_at TIMESTAMPTZ,
+        PRIMARY KEY (transcript_id, stage));
+    ALTER TABLE runs ADD COLUMN config_hash VARCHAR;
+    """,
 ]
 
 
@@ -64,7 +91,259 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Workspace:
+# == quality inspection and review (voc inspect / voc review) ================================
+# Findings of a transcript are replaced when it is inspected again; a finding that the new run
+# does not produce stays stored but inactive (last seen before the latest inspection), so its
+# review history keeps its context. review_events is append-only: nothing here updates or
+# deletes a row of it; a finding's state is the to_state of its latest event ("open" if none).
+
+_STATE_SQL = """
+    WITH cur AS (SELECT finding_id, arg_max(to_state, seq) AS state, max(seq) AS events,
+                        arg_max(reviewer, seq) AS reviewer, max(event_at) AS reviewed_at
+                 FROM review_events GROUP BY finding_id)
+    SELECT f.*, coalesce(cur.state, 'open') AS state, coalesce(cur.events, 0) AS events,
+           cur.reviewer, cur.reviewed_at, i.inspected_at, (f.last_seen = i.inspected_at) AS active
+    FROM findings f JOIN inspections i ON i.transcript_id = f.transcript_id
+    LEFT JOIN cur ON cur.finding_id = f.finding_id
+"""
+
+
+def _call_date(iso: str | None):
+    from datetime import date
+
+    if not iso:
+        return None
+    try:
+        return date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
+
+
+class InspectionStore:
+    """Workspace methods for inspections, findings and review events (mixed into Workspace)."""
+
+    def save_inspections(self, results, run_id: str | None, rules_digest: str = "") -> None:
+        """Store CallResults in one transaction, replacing earlier inspections of the same
+        transcripts; a finding id seen before keeps its first_seen (and its review history)."""
+        results = list({r.id: r for r in results}.values())   # a repeated contact: the last wins
+        if not results:
+            return
+        now = _now()
+        ids = [r.id for r in results]
+        irows = [(r.id, r.source, r.channel, r.agent_id, r.team, r.call_at, _call_date(r.call_at),
+                  r.score, r.deductions, len(r.findings), json.dumps(r.rules),
+                  json.dumps(r.not_applicable, ensure_ascii=False), rules_digest, run_id, now)
+                 for r in results]
+        fids = [f.id for r in results for f in r.findings]
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            first = dict(self.db.execute(
+                "SELECT finding_id, first_seen FROM findings WHERE finding_id IN (SELECT unnest($1))",
+                [fids]).fetchall()) if fids else {}
+            frows = [(f.id, r.id, f.rule, f.name, f.category, f.severity, f.deduct, f.message,
+                      json.dumps(f.evidence, ensure_ascii=False), r.source, r.agent_id, r.team,
+                      r.call_at, _call_date(r.call_at), first.get(f.id, now), now, run_id)
+                     for r in results for f in r.findings]
+            self.db.execute("DELETE FROM inspections WHERE transcript_id IN (SELECT unnest($1))", [ids])
+            self.db.execute("DELETE FROM findings WHERE finding_id IN (SELECT unnest($1))", [fids])
+            self._insert("inspections", irows)
+            self._insert("findings", frows)
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def inspections(self, since=None, until=None) -> list[dict]:
+        where, params = _date_filter("coalesce(call_date, CAST(inspected_at AS DATE))", since, until)
+        rows = self._dicts(f"SELECT * FROM inspections{where} ORDER BY transcript_id", params)
+        for r in rows:
+            r["rules_applied"] = json.loads(r["rules_applied"] or "[]")
+            r["not_applicable"] = json.loads(r["not_applicable"] or "{}")
+        return rows
+
+    def findings(self, *, state=None, agent=None, team=None, rule=None, severity=None,
+                 category=None, since=None, until=None, transcript=None, finding=None,
+                 include_inactive: bool = False, limit: int | None = None) -> list[dict]:
+        """Findings with their current review state, newest calls first. `finding`: an id or a
+        unique prefix of one; list filters accept one value or a list."""
+        conds, params = [], []
+        for col, v in (("state", state), ("agent_id", agent), ("team", team), ("rule_id", rule),
+                       ("severity", severity), ("category", category), ("transcript_id", transcript)):
+            if v:
+                vals = [v] if isinstance(v, str) else list(v)
+                conds.append(f"{col} IN (SELECT unnest(?))")
+                params.append(vals)
+        if finding:
+            conds.append("starts_with(finding_id, ?)")
+            params.append(finding)
+        if not include_inactive and not finding:
+            conds.append("active")
+        where, dparams = _date_filter("coalesce(call_date, CAST(inspected_at AS DATE))", since, until)
+        if where:
+            conds.append(where.removeprefix(" WHERE "))
+            params += dparams
+        sql = f"SELECT * FROM ({_STATE_SQL}) AS s"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY call_at DESC NULLS LAST, transcript_id, rule_id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._dicts(sql, params)
+        for r in rows:
+            r["evidence"] = json.loads(r["evidence"] or "[]")
+        return rows
+
+    def review_events(self, finding_id: str | None = None, since=None, until=None) -> list[dict]:
+        where, params = _date_filter("CAST(event_at AS DATE)", since, until)
+        if finding_id:
+            where += (" AND " if where else " WHERE ") + "finding_id = ?"
+            params.append(finding_id)
+        return self._dicts(f"SELECT * FROM review_events{where} ORDER BY event_at, finding_id, seq", params)
+
+    def append_review_events(self, events: list[dict]) -> None:
+        """Append events ({finding_id, action, from_state, to_state, reviewer, reason}) in one
+        transaction. Each from_state must still be the finding's current state, else nothing is
+        written (someone else reviewed it in between)."""
+        now = _now()
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            rows = []
+            for e in events:
+                cur = self.db.execute(
+                    "SELECT arg_max(to_state, seq), max(seq) FROM review_events WHERE finding_id = ?",
+                    [e["finding_id"]]).fetchone()
+                state, seq = cur[0] or "open", cur[1] or 0
+                seq += sum(1 for r in rows if r[0] == e["finding_id"])
+                expected = next((r[4] for r in reversed(rows) if r[0] == e["finding_id"]), state)
+                if expected != e["from_state"]:
+                    raise WorkspaceError(f"finding {e['finding_id']} is now {expected}, not "
+                                         f"{e['from_state']}: someone else reviewed it; look again")
+                rows.append((e["finding_id"], seq + 1, e["action"], e["from_state"], e["to_state"],
+                             e["reviewer"], e.get("reason") or "", now))
+            self._insert("review_events", rows)
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+
+def _date_filter(col: str, since, until) -> tuple[str, list]:
+    conds, params = [], []
+    if since:
+        conds.append(f"{col} >= CAST(? AS DATE)")
+        params.append(str(since))
+    if until:
+        conds.append(f"{col} <= CAST(? AS DATE)")
+        params.append(str(until))
+    return (" WHERE " + " AND ".join(conds) if conds else "", params)
+
+
+
+# == the run journal (voc run) ===============================================================
+# A contact is processed when its transcript and its analysis are stored (one transaction, by
+# save_transcripts); that, not the journal, is what a restarted run trusts. run_inputs logs each
+# input's outcome per run (done, failed, skipped, duplicate); stage_marks says which later
+# stages have run for a stored contact. Both are written after the records they describe, so a
+# kill in between only makes the next run redo an idempotent step.
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process holds the workspace (DuckDB allows one writing process)."""
+
+
+class RunJournal:
+    """Workspace methods for `voc run` (mixed into Workspace)."""
+
+    def stored_ids(self, ids: list[str]) -> set[str]:
+        """The ids among `ids` whose transcript and analysis are both stored."""
+        if not ids:
+            return set()
+        rows = self.db.execute("SELECT t.id FROM transcripts t JOIN analyses a ON a.id = t.id "
+                               "WHERE t.id IN (SELECT unnest($1))", [list(ids)]).fetchall()
+        return {r[0] for r in rows}
+
+    def failed_before(self, shas: list[str]) -> dict[str, str]:
+        """sha256 -> reason for inputs whose latest journal outcome is a failure."""
+        if not shas:
+            return {}
+        rows = self.db.execute(
+            "SELECT sha256, arg_max(reason, logged_at), arg_max(status, logged_at) FROM run_inputs "
+            "WHERE sha256 IN (SELECT unnest($1)) AND status IN ('done', 'failed') GROUP BY sha256",
+            [list(shas)]).fetchall()
+        return {sha: reason for sha, reason, status in rows if status == "failed"}
+
+    def log_inputs(self, run_id: str, rows: list[dict]) -> None:
+        """Journal rows {source, sha256, status, reason, seconds, worker}; failed ones also go
+        to the failure list. One transaction."""
+        if not rows:
+            return
+        now = _now()
+        jrows = [(run_id, r["source"], r.get("sha256"), r["status"], r.get("reason"),
+                  r.get("seconds"), r.get("worker"), now) for r in rows]
+        frows = [(run_id, r["source"], r.get("reason") or "", now) for r in rows
+                 if r["status"] == "failed"]
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            self._insert("run_inputs", jrows)
+            self._insert("failures", frows)
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def run_inputs(self, run_id: str | None = None) -> list[dict]:
+        where, params = (" WHERE run_id = ?", [run_id]) if run_id else ("", [])
+        return self._dicts(f"SELECT * FROM run_inputs{where} ORDER BY logged_at, source", params)
+
+    def stage_pending(self, ids: list[str], stage: str) -> list[str]:
+        """Stored contacts among `ids` that `stage` has not been marked done for."""
+        if not ids:
+            return []
+        rows = self.db.execute(
+            "SELECT a.id FROM analyses a JOIN transcripts t ON t.id = a.id "
+            "WHERE a.id IN (SELECT unnest($1)) AND a.id NOT IN "
+            "(SELECT transcript_id FROM stage_marks WHERE stage = $2) ORDER BY a.id",
+            [list(ids), stage]).fetchall()
+        return [r[0] for r in rows]
+
+    def mark_stage(self, ids: list[str], stage: str, run_id: str) -> None:
+        if not ids:
+            return
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            self.db.execute("DELETE FROM stage_marks WHERE stage = $2 AND transcript_id IN "
+                            "(SELECT unnest($1))", [list(ids), stage])
+            self._insert("stage_marks", [(i, stage, run_id, _now()) for i in ids])
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def stored_pairs(self, ids: list[str]) -> list[tuple[Transcript, dict]]:
+        """(transcript, analysis record) of stored contacts, in the order of `ids`."""
+        recs = dict(self.db.execute("SELECT id, record FROM analyses WHERE id IN (SELECT unnest($1))",
+                                    [list(ids)]).fetchall()) if ids else {}
+        out = []
+        for i in ids:
+            t = self.transcript(i)
+            if t is not None and i in recs:
+                out.append((t, json.loads(recs[i])))
+        return out
+
+    def interrupt_stale_runs(self) -> list[str]:
+        """Runs still marked running are dead (this process holds the lock): mark them."""
+        rows = self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
+                               "RETURNING run_id").fetchall()
+        return sorted(r[0] for r in rows)
+
+    def update_run(self, run_id: str, *, models=None, config_hash: str | None = None) -> None:
+        if models is not None:
+            self.db.execute("UPDATE runs SET models = ? WHERE run_id = ?",
+                            [json.dumps(models, ensure_ascii=False, default=str), run_id])
+        if config_hash is not None:
+            self.db.execute("UPDATE runs SET config_hash = ? WHERE run_id = ?", [config_hash, run_id])
+
+
+class Workspace(InspectionStore, RunJournal):
     def __init__(self, path: str | Path, read_only: bool = False):
         import duckdb
 
@@ -81,8 +360,12 @@ class Workspace:
             self.db = duckdb.connect(str(self.path / DB_NAME), read_only=read_only)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
-                raise WorkspaceError(f"{self.path}: workspace is in use by another voc process; "
-                                     f"wait for it to finish") from None
+                import re
+
+                pid = re.search(r"\(PID (\d+)\)", str(e))
+                who = f" (pid {pid.group(1)})" if pid else ""
+                raise WorkspaceBusy(f"{self.path}: workspace is in use by another voc process"
+                                    f"{who}; DuckDB allows one writer: wait for it to finish") from None
             raise WorkspaceError(f"{self.path}: cannot open {DB_NAME} ({e})") from None
         if not read_only:
             try:

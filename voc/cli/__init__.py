@@ -14,7 +14,11 @@ from voc.cli import common
 from voc.cli.analyze import analyze
 from voc.cli.config_cmd import app as config_app
 from voc.cli.demo import app as demo_app
+from voc.cli.inspect_cmd import inspect
 from voc.cli.models_cmd import app as models_app
+from voc.cli.review import app as review_app
+from voc.cli.run import run
+from voc.cli.train import train
 from voc.cli.transcribe import transcribe
 
 app = typer.Typer(name="voc", no_args_is_help=True, add_completion=False,
@@ -39,9 +43,13 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 app.command("transcribe")(transcribe)
 app.command("analyze")(analyze)
+app.command("inspect")(inspect)
+app.command("run")(run)
+app.command("train")(train)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
+app.add_typer(review_app, name="review")
 
 
 def main() -> None:

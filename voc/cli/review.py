@@ -1,0 +1,294 @@
+"""`voc review list | show | confirm | dismiss | appeal | resolve | history | scorecard`"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from voc.cli import common
+
+app = typer.Typer(no_args_is_help=True, help="Review QA findings: confirm, dismiss, appeal, resolve; "
+                                             "history and scorecards.")
+
+BY_OPT = typer.Option(None, "--by", help="Reviewer name. Default: inspect.reviewer or the login name.")
+SINCE_OPT = typer.Option(None, "--since", help="From this call date (YYYY-MM-DD).")
+UNTIL_OPT = typer.Option(None, "--until", help="Up to this call date, inclusive (YYYY-MM-DD).")
+
+
+class Outcome(str, Enum):
+    upheld = "upheld"
+    overturned = "overturned"
+
+
+class By(str, Enum):
+    agent = "agent"
+    team = "team"
+    rule = "rule"
+
+
+def _date(v: str | None, flag: str) -> str | None:
+    from voc.errors import VocError
+
+    if v is None:
+        return None
+    try:
+        return date.fromisoformat(v.strip()).isoformat()
+    except ValueError:
+        raise VocError(f"{flag}: expected a date like 2026-11-03, got {v!r}") from None
+
+
+def _open(workspace: Path | None, read_only: bool):
+    import duckdb
+
+    from voc.store import Workspace, default_path
+    from voc.errors import WorkspaceError
+
+    cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
+    ws = Workspace(default_path(cfg), read_only=read_only)
+    try:
+        ws.db.execute("SELECT 1 FROM findings LIMIT 0")
+    except duckdb.CatalogException:
+        ws.close()
+        raise WorkspaceError(f"{ws.path}: no inspections in this workspace; run `voc inspect` first") from None
+    return ws, cfg
+
+
+@app.command("list")
+@common.handle_errors
+def list_(
+    state: Optional[List[str]] = typer.Option(None, "--state", help="open, confirmed, dismissed, appealed, upheld or overturned (repeatable)."),
+    agent: Optional[List[str]] = typer.Option(None, "--agent", help="Agent id (repeatable)."),
+    team: Optional[List[str]] = typer.Option(None, "--team", help="Team (repeatable)."),
+    rule: Optional[List[str]] = typer.Option(None, "--rule", help="Rule id (repeatable)."),
+    severity: Optional[List[str]] = typer.Option(None, "--severity", help="low, medium, high or critical (repeatable)."),
+    category: Optional[List[str]] = typer.Option(None, "--category", help="合规, 服务 or 风险 (repeatable)."),
+    since: Optional[str] = SINCE_OPT,
+    until: Optional[str] = UNTIL_OPT,
+    all_: bool = typer.Option(False, "--all", help="Also findings a later inspection no longer produces."),
+    limit: int = typer.Option(50, "--limit", help="At most this many (0 = all)."),
+    workspace: Optional[Path] = common.WORKSPACE_OPT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+):
+    """List findings with their review state, newest calls first."""
+    from voc.errors import VocError, choices
+    from voc.inspect.model import SEVERITIES
+    from voc.inspect.review import STATES
+
+    for vals, valid, flag in ((state, STATES, "--state"), (severity, SEVERITIES, "--severity")):
+        for v in vals or []:
+            if v not in valid:
+                raise VocError(f"{flag}: {v!r} is not valid; valid: {choices(valid)}")
+    ws, _ = _open(workspace, read_only=True)
+    with ws:
+        rows = ws.findings(state=state, agent=agent, team=team, rule=rule, severity=severity,
+                           category=category, since=_date(since, "--since"),
+                           until=_date(until, "--until"), include_inactive=all_,
+                           limit=limit or None)
+    if as_json:
+        common.echo_json([_public(r) for r in rows])
+        return
+    for r in rows:
+        flag = "" if r["active"] else " (inactive)"
+        typer.echo(f"{r['finding_id'][:12]}  {r['state']:<10} {r['severity']:<8} {r['rule_id']:<22} "
+                   f"{r['agent_id'] or '-':<8} {(r['call_at'] or '')[:16]:<16}  {r['message'][:40]}{flag}")
+    common.err(f"{len(rows)} findings" + (f" (first {limit}; --limit 0 for all)" if limit and len(rows) == limit else ""))
+
+
+@app.command("show")
+@common.handle_errors
+def show(
+    finding: str = typer.Argument(..., help="Finding id (or its first 6+ characters)."),
+    workspace: Optional[Path] = common.WORKSPACE_OPT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+):
+    """A finding with its evidence and its whole review history."""
+    from voc.inspect.review import find, moves_from
+
+    ws, _ = _open(workspace, read_only=True)
+    with ws:
+        f = find(ws, finding)
+        history = ws.review_events(f["finding_id"])
+    if as_json:
+        common.echo_json({**_public(f), "history": history, "next": moves_from(f["state"])})
+        return
+    typer.echo(f"finding   {f['finding_id']}  ({f['state']}{'' if f['active'] else ', inactive'})")
+    typer.echo(f"rule      {f['rule_id']} {f['rule_name']}  [{f['category']}, {f['severity']}, -{f['deduct']:g}]")
+    typer.echo(f"message   {f['message']}")
+    typer.echo(f"contact   {f['transcript_id'][:16]}  {f['source'] or ''}  agent {f['agent_id'] or '-'}"
+               f"  team {f['team'] or '-'}  {f['call_at'] or ''}")
+    typer.echo("evidence")
+    for e in f["evidence"]:
+        typer.echo("  " + _evidence_line(e))
+    typer.echo("history" + ("" if history else "   (none: open since inspection)"))
+    for h in history:
+        typer.echo(f"  {str(h['event_at'])[:19]}  {h['reviewer']:<10} {h['action']:<8} "
+                   f"{h['from_state']} -> {h['to_state']}  {h['reason']}")
+    nxt = moves_from(f["state"])
+    typer.echo("next      " + (", ".join(nxt) if nxt else "(final)"))
+
+
+def mmss(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def _evidence_line(e: dict) -> str:
+    where = f"#{e['utterance']}" if "utterance" in e else ("#%d-%d" % tuple(e["utterances"])
+                                                            if "utterances" in e else "call")
+    if e.get("start") is not None:
+        where += f" {mmss(e['start'])}-{mmss(e['end'] if e.get('end') is not None else e['start'])}"
+    who = {"agent": "坐席", "customer": "客户"}.get(e.get("role", ""), "")
+    parts = [f"[{where}{' ' + who if who else ''}]", e["condition"] + ":"]
+    if "missing" in e:
+        parts.append(e["missing"])
+    if e.get("text"):
+        parts.append(f"「{e['text']}」")
+    if e.get("match"):
+        parts.append(f"match {e['match']}")
+    if e.get("detail"):
+        parts.append(e["detail"])
+    return " ".join(parts)
+
+
+def _act(action: str, findings, by, reason, workspace, as_json, outcome=None):
+    from voc.inspect.review import default_reviewer, review
+
+    ws, cfg = _open(workspace, read_only=False)
+    with ws:
+        events = review(ws, findings, action, by or default_reviewer(cfg["inspect.reviewer"]),
+                        reason, outcome)
+    if as_json:
+        common.echo_json(events)
+        return
+    for e in events:
+        typer.echo(f"{e['finding_id'][:12]}  {e['from_state']} -> {e['to_state']}  by {e['reviewer']}")
+
+
+@app.command("confirm")
+@common.handle_errors
+def confirm(findings: List[str] = typer.Argument(..., help="Finding ids."),
+            by: Optional[str] = BY_OPT,
+            reason: Optional[str] = typer.Option(None, "--reason", help="Why (required to reverse a dismissal)."),
+            workspace: Optional[Path] = common.WORKSPACE_OPT,
+            as_json: bool = typer.Option(False, "--json")):
+    """The finding is right (open -> confirmed; dismissed -> confirmed reverses a dismissal)."""
+    _act("confirm", findings, by, reason, workspace, as_json)
+
+
+@app.command("dismiss")
+@common.handle_errors
+def dismiss(findings: List[str] = typer.Argument(..., help="Finding ids."),
+            reason: str = typer.Option(..., "--reason", help="Why it is not a real problem."),
+            by: Optional[str] = BY_OPT,
+            workspace: Optional[Path] = common.WORKSPACE_OPT,
+            as_json: bool = typer.Option(False, "--json")):
+    """A false alarm (open or confirmed -> dismissed); it stays visible in the history."""
+    _act("dismiss", findings, by, reason, workspace, as_json)
+
+
+@app.command("appeal")
+@common.handle_errors
+def appeal(findings: List[str] = typer.Argument(..., help="Finding ids."),
+           reason: str = typer.Option(..., "--reason", help="The agent's grounds."),
+           by: Optional[str] = BY_OPT,
+           workspace: Optional[Path] = common.WORKSPACE_OPT,
+           as_json: bool = typer.Option(False, "--json")):
+    """The agent contests the finding (open or confirmed -> appealed)."""
+    _act("appeal", findings, by, reason, workspace, as_json)
+
+
+@app.command("resolve")
+@common.handle_errors
+def resolve(findings: List[str] = typer.Argument(..., help="Finding ids."),
+            outcome: Outcome = typer.Option(..., "--outcome", help="upheld (finding stands) or overturned."),
+            reason: str = typer.Option(..., "--reason", help="The decision's grounds."),
+            by: Optional[str] = BY_OPT,
+            workspace: Optional[Path] = common.WORKSPACE_OPT,
+            as_json: bool = typer.Option(False, "--json")):
+    """Decide an appeal (appealed -> upheld or overturned)."""
+    _act("resolve", findings, by, reason, workspace, as_json, outcome.value)
+
+
+@app.command("history")
+@common.handle_errors
+def history(finding: Optional[str] = typer.Option(None, "--finding", help="Only this finding."),
+            since: Optional[str] = typer.Option(None, "--since", help="Events from this date."),
+            until: Optional[str] = typer.Option(None, "--until", help="Events up to this date."),
+            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the events (.csv or .jsonl) for audit."),
+            workspace: Optional[Path] = common.WORKSPACE_OPT,
+            as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")):
+    """The append-only review history (every event, dismissed findings included)."""
+    from voc.inspect.review import find
+
+    ws, _ = _open(workspace, read_only=True)
+    with ws:
+        fid = find(ws, finding)["finding_id"] if finding else None
+        events = ws.review_events(fid, _date(since, "--since"), _date(until, "--until"))
+        if out:
+            info = {f["finding_id"]: f for f in ws.findings(include_inactive=True)} if events else {}
+    if out:
+        _write_events(out, events, info)
+    if as_json:
+        common.echo_json(events)
+    elif not out:
+        for h in events:
+            typer.echo(f"{str(h['event_at'])[:19]}  {h['finding_id'][:12]}  {h['reviewer']:<10} "
+                       f"{h['action']:<8} {h['from_state']} -> {h['to_state']}  {h['reason']}")
+    common.err(f"{len(events)} review events" + (f" -> {out}" if out else ""))
+
+
+def _write_events(out: Path, events: list[dict], info: dict) -> None:
+    import csv
+
+    from voc.errors import VocError
+
+    cols = ["event_at", "finding_id", "seq", "action", "from_state", "to_state", "reviewer", "reason",
+            "rule_id", "severity", "agent_id", "team", "transcript_id", "call_at"]
+    rows = [{**{k: e[k] for k in cols[:8]},
+             **{k: info.get(e["finding_id"], {}).get(k) for k in cols[8:]}} for e in events]
+    if out.suffix.lower() == ".csv":
+        with open(out, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.DictWriter(f, cols)
+            w.writeheader()
+            w.writerows(rows)
+    elif out.suffix.lower() in (".jsonl", ".json"):
+        with open(out, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    else:
+        raise VocError(f"{out}: write .csv or .jsonl")
+
+
+@app.command("scorecard")
+@common.handle_errors
+def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule (hit rates)."),
+              since: Optional[str] = SINCE_OPT,
+              until: Optional[str] = UNTIL_OPT,
+              workspace: Optional[Path] = common.WORKSPACE_OPT,
+              as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")):
+    """Scores per agent or team, or rule hit rates; dismissed/overturned findings do not count."""
+    from voc.inspect.review import workspace_scorecards
+
+    ws, _ = _open(workspace, read_only=True)
+    with ws:
+        rows = workspace_scorecards(ws, by.value, _date(since, "--since"), _date(until, "--until"))
+    if as_json:
+        common.echo_json(rows)
+        return
+    for r in rows:
+        if by is By.rule:
+            rate = "n/a" if r["rate"] is None else f"{r['rate']:.1%}"
+            typer.echo(f"{r['rule']:<24} {r['hits']:>6} / {r['applied']:<6} {rate:>7}  "
+                       f"n/a {r['not_applicable']}")
+        else:
+            typer.echo(f"{str(r[by.value]):<14} contacts {r['contacts']:<5} mean {r['mean_score']:<6} "
+                       f"min {r['min_score']:<5g} findings {r['findings']:<5} top {', '.join(r['top_rules'])}")
+
+
+def _public(r: dict) -> dict:
+    return {k: (str(v) if k in ("first_seen", "last_seen", "reviewed_at", "inspected_at", "call_date") and v is not None else v)
+            for k, v in r.items()}

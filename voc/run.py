@@ -1,0 +1,499 @@
+"""The nightly batch (`voc run`): every new recording of a night transcribed, analysed, stored
+once, then passed to the later stages; incremental, resumable, parallel.
+
+    summary = run_batch(["calls/2026-05-01/"], settings, RunOptions(workers=4), on_event=print)
+
+Inputs are folders, globs, single files, or manifests (CSV/TSV/JSONL with a `path` column and
+metadata columns such as agent_id, team, product, started_at that go into the transcript's
+meta). Each input is identified by the sha256 of its bytes; an input whose transcript and
+analysis are already stored is skipped, so re-running a finished night does nothing.
+
+Exactly once: a worker returns (transcript, analysis) and only this driver writes; both go in
+one transaction keyed by the sha256 (Workspace.save_transcripts), so a kill leaves each input
+wholly stored or not at all, and the restart redoes exactly the inputs that are not stored.
+Writes replace by id, so redoing an input can never duplicate it. The journal (run_inputs,
+stage_marks) is written after the records it describes; the store, not the journal, decides.
+
+Later stages are hooks looked up by name (POST_STAGES): `run_stage(batch, ws, run_id,
+settings)` with batch a list of (transcript, analysis), called after each commit, writing its
+own records keyed by transcript id (idempotent). A hook that is not importable yet is skipped
+and reported; a hook raises StageSkipped when its model is not configured. NIGHT_STAGES run
+once at the end, `run_stage(ws, run_id, settings)`, when anything changed. Nothing here prints:
+progress goes to `on_event(dict)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import glob
+import hashlib
+import importlib
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from voc.errors import ConfigError, InputError, VocError, choices
+
+POST_STAGES = {"inspect": ("voc.inspect", "run_stage"), "topics": ("voc.topics", "run_stage")}
+NIGHT_STAGES = {"report": ("voc.report", "run_stage")}
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+PATH_COLUMNS = ("path", "file", "filename", "audio", "recording", "source", "路径", "文件", "录音")
+SHIP = ("auto", "yes", "no")
+LOCK_FILE = "run.lock"
+
+
+class StageSkipped(Exception):
+    """Raised by a stage hook whose model or rules are not configured."""
+
+
+@dataclass
+class Input:
+    source: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+
+
+@dataclass
+class RunOptions:
+    engine: str = "local"
+    workers: int = 0
+    address: str = ""
+    ship_audio: str = "auto"
+    commit_every: int = 16
+    commit_seconds: float = 5.0
+    stages: list[str] = field(default_factory=lambda: ["inspect", "topics", "report"])
+    lock_wait_s: float = 0.0
+    force: bool = False
+    retry_failed: bool = False
+
+    def __post_init__(self):
+        from voc.engines import ENGINES
+
+        if self.engine not in ENGINES:
+            raise ConfigError(f"run.engine: {self.engine!r}; choose {choices(ENGINES)}")
+        if self.ship_audio not in SHIP:
+            raise ConfigError(f"run.ship_audio: {self.ship_audio!r}; choose {choices(SHIP)}")
+        if self.workers < 0 or self.commit_every < 1 or self.commit_seconds <= 0:
+            raise ConfigError("run.workers must be >= 0, run.commit_every >= 1, "
+                              "run.commit_seconds > 0")
+        bad = [s for s in self.stages if s not in POST_STAGES and s not in NIGHT_STAGES]
+        if bad:
+            raise ConfigError(f"run.stages: unknown {', '.join(bad)}; "
+                              f"valid: {choices([*POST_STAGES, *NIGHT_STAGES])}")
+
+    @classmethod
+    def from_settings(cls, settings, **flags) -> "RunOptions":
+        r = settings.section("run")
+        kw = dict(engine=r["engine"], workers=r["workers"], address=r["ray_address"],
+                  ship_audio=r["ship_audio"], commit_every=r["commit_every"],
+                  commit_seconds=r["commit_seconds"], stages=list(r["stages"]),
+                  lock_wait_s=r["lock_wait_s"])
+        kw.update({k: v for k, v in flags.items() if v is not None})
+        return cls(**kw)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+def discover(specs: list[str]) -> tuple[list[Input], list[dict]]:
+    """Inputs from folders, globs, files and manifests, each path once; and what cannot be used
+    ({source, reason}) without stopping the others."""
+    from voc.audio import expand_inputs
+
+    found: list[Input] = []
+    bad: list[dict] = []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            found += [Input(s) for s in expand_inputs([spec])]
+        elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
+            good, errors = read_manifest(p)
+            found += good
+            bad += errors
+        elif p.exists():
+            found.append(Input(spec))
+        elif glob.has_magic(spec):
+            found += [Input(f) for f in sorted(glob.glob(spec, recursive=True)) if Path(f).is_file()]
+        else:
+            bad.append({"source": spec, "reason": "no such file or folder"})
+    seen, unique = set(), []
+    for i in found:
+        if i.source not in seen:
+            seen.add(i.source)
+            unique.append(i)
+    return unique, bad
+
+
+def read_manifest(path: Path) -> tuple[list[Input], list[dict]]:
+    """Rows of a CSV/TSV/JSONL manifest: a path column (path, file, audio, ...; relative paths
+    are taken from the manifest's folder) and metadata columns (empty cells are left out)."""
+    from voc.sources import detect_encoding
+
+    enc = detect_encoding(path)
+    with open(path, encoding=enc, newline="") as f:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            rows = []
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append((n, dict(json.loads(line))))
+                    except (ValueError, TypeError):
+                        raise InputError(path, f"line {n}: not a JSON object") from None
+        else:
+            reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+            rows = list(enumerate(reader, 2))
+    if not rows:
+        raise InputError(path, "manifest has no rows")
+    columns = list(rows[0][1])
+    key = next((c for c in columns if str(c).strip().lower() in PATH_COLUMNS), None)
+    if key is None:
+        raise InputError(path, f"manifest needs a path column ({choices(PATH_COLUMNS)}); "
+                               f"it has {choices(columns)}")
+    good, bad = [], []
+    for n, row in rows:
+        rel = str(row.get(key) or "").strip()
+        if not rel:
+            bad.append({"source": f"{path}: row {n}", "reason": "empty path"})
+            continue
+        p = Path(rel).expanduser()
+        src = str(p if p.is_absolute() else path.parent / p)
+        meta = {str(k).strip(): v for k, v in row.items() if k != key and k is not None
+                and v not in (None, "")}
+        good.append(Input(src, meta))
+    return good, bad
+
+
+def hash_inputs(inputs: list[Input], threads: int = 4,
+                on_done: Callable[[Input], None] | None = None) -> list[dict]:
+    """Fill in each input's sha256 (reading in parallel); returns the unreadable ones."""
+    from voc.transcribe import sha256_of
+
+    def one(i: Input):
+        try:
+            if os.path.getsize(i.source) == 0:
+                return i, "empty file (0 bytes)"
+            i.sha256 = sha256_of(i.source)
+            return i, None
+        except IsADirectoryError:
+            return i, "is a directory"
+        except OSError as e:
+            return i, f"cannot read ({e.strerror or e})"
+
+    bad = []
+    with ThreadPoolExecutor(threads) as pool:
+        for i, reason in pool.map(one, inputs):
+            if reason:
+                bad.append({"source": i.source, "reason": reason})
+            if on_done:
+                on_done(i)
+    return bad
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+def config_hash(settings) -> str:
+    """sha256 of the settings that shape the results (not run.* or workspace.*)."""
+    keep = {s: kv for s, kv in settings.values.items() if s not in ("run", "workspace")}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def worker_settings(settings, threads: int):
+    """A copy of the settings with asr.threads set for one worker (unless set explicitly)."""
+    s = copy.deepcopy(settings)
+    if not s["asr.threads"]:
+        s.values["asr"]["threads"] = threads
+        s.sources["asr.threads"] = "voc run (cores / workers)"
+    return s
+
+
+def run_batch(specs: list[str], settings, opts: RunOptions,
+              on_event: Callable[[dict], None] | None = None) -> dict:
+    """Run the night; returns the summary. Raises VocError when the run cannot start."""
+    from voc.store import default_path
+
+    emit = on_event or (lambda e: None)
+    t0 = time.monotonic()
+    inputs, bad = discover(specs)
+    if not inputs and not bad:
+        raise InputError(", ".join(specs), "no recordings found")
+    cores = len(os.sched_getaffinity(0))
+    if opts.engine == "local":
+        workers = min(opts.workers or cores, max(1, len(inputs)))
+        threads = max(1, cores // workers)
+    else:
+        workers, threads = opts.workers, 1
+    settings = worker_settings(settings, threads)
+    ws = open_workspace(default_path(settings), opts.lock_wait_s, emit)
+    night = _Night(ws, settings, opts, emit)
+    try:
+        night.start(inputs, bad, specs, workers)
+        night.process(workers, threads)
+        night.finish()
+    except BaseException as e:
+        night.abort(e)
+        raise
+    finally:
+        _unlock(ws)
+        ws.close()
+    s = night.summary
+    s["seconds"] = round(time.monotonic() - t0, 2)
+    return s
+
+
+class _Night:
+    def __init__(self, ws, settings, opts: RunOptions, emit):
+        self.ws, self.settings, self.opts, self.emit = ws, settings, opts, emit
+        self.buffer: list = []
+        self.first_buffered = 0.0
+        self.status = "running"
+        self.stages: dict[str, Callable] = {}
+        self.skipped_stages: dict[str, str] = {}
+        self.n = dict(succeeded=0, failed=0, skipped=0, duplicates=0, failed_before=0,
+                      stage_failed=0)
+        self.audio_s = 0.0
+
+    # -- planning
+    def start(self, inputs: list[Input], bad: list[dict], specs: list[str], workers: int):
+        ws, opts = self.ws, self.opts
+        resumed = ws.interrupt_stale_runs()
+        self.emit({"event": "hashing", "inputs": len(inputs)})
+        bad = bad + hash_inputs(inputs, on_done=lambda i: self.emit({"event": "hashed",
+                                                                     "source": i.source}))
+        hashed = [i for i in inputs if i.sha256]
+        cfg = {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
+               "engine": opts.engine, "workers": workers, "address": opts.address,
+               "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
+        self.total = len(hashed) + len(bad)
+        self.run_id = ws.start_run("run", cfg, inputs=self.total)
+        _lock(ws, self.run_id)
+        ws.update_run(self.run_id, config_hash=config_hash(self.settings))
+        journal = [dict(b, status="failed") for b in bad]
+        self.n["failed"] += len(bad)
+        for b in bad:
+            self.emit({"event": "input", "status": "failed", **b})
+        first: dict[str, str] = {}
+        unique = []
+        for i in hashed:
+            if i.sha256 in first:
+                journal.append({"source": i.source, "sha256": i.sha256, "status": "duplicate",
+                                "reason": f"same content as {first[i.sha256]}"})
+            else:
+                first[i.sha256] = i.source
+                unique.append(i)
+        self.n["duplicates"] = len(hashed) - len(unique)
+        self.night_ids = [i.sha256 for i in unique]
+        stored = set() if opts.force else ws.stored_ids(self.night_ids)
+        failed = {} if opts.retry_failed or opts.force else ws.failed_before(
+            [i.sha256 for i in unique if i.sha256 not in stored])
+        self.todo = [i for i in unique if i.sha256 not in stored and i.sha256 not in failed]
+        for i in unique:
+            if i.sha256 in stored:
+                journal.append({"source": i.source, "sha256": i.sha256, "status": "skipped",
+                                "reason": "already stored"})
+            elif i.sha256 in failed:
+                journal.append({"source": i.source, "sha256": i.sha256, "status": "skipped",
+                                "reason": f"failed before: {failed[i.sha256]}"})
+        self.n["skipped"], self.n["failed_before"] = len(stored), len(failed)
+        ws.log_inputs(self.run_id, journal)
+        self.emit({"event": "start", "run_id": self.run_id, "inputs": self.total,
+                   "todo": len(self.todo), "skipped": len(stored), "duplicates": self.n["duplicates"],
+                   "failed_before": len(failed), "unreadable": len(bad), "engine": opts.engine,
+                   "workers": workers, "resumed_after": resumed})
+        self._resolve_stages()
+
+    def _resolve_stages(self):
+        for name in self.opts.stages:
+            module, attr = {**POST_STAGES, **NIGHT_STAGES}[name]
+            try:
+                self.stages[name] = getattr(importlib.import_module(module), attr)
+            except Exception as e:  # noqa: BLE001 - not there yet (or broken): skip, say why
+                why = "not available yet" if isinstance(e, (ImportError, AttributeError)) else \
+                    f"cannot load ({type(e).__name__}: {e})"
+                self._skip_stage(name, f"{why}: {module}.{attr}")
+
+    def _skip_stage(self, name: str, reason: str):
+        self.stages.pop(name, None)
+        self.skipped_stages[name] = reason
+        self.emit({"event": "stage", "stage": name, "status": "skipped", "reason": reason})
+
+    # -- processing
+    def process(self, workers: int, threads: int):
+        for name in [s for s in self.stages if s in POST_STAGES]:  # stored before, stage not run
+            pending = self.ws.stage_pending(self.night_ids, name)
+            for k in range(0, len(pending), 256):
+                self._post_stage(name, self.ws.stored_pairs(pending[k: k + 256]))
+        if not self.todo:
+            return
+        from voc.engines import Work, make_engine
+
+        self.models = preflight(self.settings)
+        ship = self.opts.ship_audio == "yes" or (self.opts.ship_audio == "auto" and
+                                                 self.opts.engine == "ray" and bool(self.opts.address))
+        works = (Work(i.source, i.sha256, i.meta) for i in self.todo)
+        with make_engine(self.opts.engine, self.settings, workers=workers, threads=threads,
+                         address=self.opts.address, ship=ship) as eng:
+            self.models = eng.models or self.models
+            self.ws.update_run(self.run_id, models=self.models)
+            self.emit({"event": "workers", "engine": self.opts.engine, "models": self.models})
+            for res in eng.map(works):
+                if not self.buffer:
+                    self.first_buffered = time.monotonic()
+                self.buffer.append(res)
+                if (len(self.buffer) >= self.opts.commit_every
+                        or time.monotonic() - self.first_buffered >= self.opts.commit_seconds):
+                    self.commit()
+        self.commit()
+
+    def commit(self):
+        batch, self.buffer = self.buffer, []
+        if not batch:
+            return
+        ok = [r for r in batch if r.error is None]
+        self.ws.save_transcripts([r.transcript for r in ok], self.run_id,
+                                 analyses=[r.analysis for r in ok])
+        rows = [{"source": r.source, "sha256": r.transcript.id if r.error is None else r.sha256,
+                 "status": "failed" if r.error else "done", "reason": r.error,
+                 "seconds": r.seconds, "worker": r.worker} for r in batch]
+        self.ws.log_inputs(self.run_id, rows)
+        self.n["succeeded"] += len(ok)
+        self.n["failed"] += len(batch) - len(ok)
+        self.audio_s += sum(r.transcript.duration_s or 0 for r in ok)
+        for row in rows:
+            self.emit({"event": "input", **{k: v for k, v in row.items() if v is not None}})
+        for name in [s for s in self.stages if s in POST_STAGES]:
+            self._post_stage(name, [(r.transcript, r.analysis) for r in ok])
+
+    def _post_stage(self, name: str, pairs: list):
+        if not pairs or name not in self.stages:
+            return
+        try:
+            self.stages[name](pairs, self.ws, self.run_id, self.settings)
+        except StageSkipped as e:
+            self._skip_stage(name, str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - the contacts stay stored; the next run retries
+            reason = f"stage {name}: {type(e).__name__}: {e}"
+            self.ws.log_inputs(self.run_id, [{"source": t.source, "sha256": t.id,
+                                              "status": "stage_failed", "reason": reason}
+                                             for t, _ in pairs])
+            for t, _ in pairs:
+                self.ws.record_failure(self.run_id, t.source, reason)
+            self.n["stage_failed"] += len(pairs)
+            self.emit({"event": "stage", "stage": name, "status": "failed", "reason": reason,
+                       "contacts": len(pairs)})
+            return
+        self.ws.mark_stage([t.id for t, _ in pairs], name, self.run_id)
+
+    # -- the end
+    def finish(self):
+        changed = self.n["succeeded"] > 0
+        for name in [s for s in self.stages if s in NIGHT_STAGES]:
+            if not changed:
+                continue
+            try:
+                self.stages[name](self.ws, self.run_id, self.settings)
+            except StageSkipped as e:
+                self._skip_stage(name, str(e))
+            except Exception as e:  # noqa: BLE001
+                self.n["stage_failed"] += 1
+                self.emit({"event": "stage", "stage": name, "status": "failed",
+                           "reason": f"{type(e).__name__}: {e}"})
+        bad = self.n["failed"] + self.n["failed_before"] + self.n["stage_failed"]
+        self.status = "failed" if bad else "ok"
+        self._record()
+
+    def abort(self, e: BaseException):
+        if not hasattr(self, "run_id"):
+            return
+        try:
+            self.commit()  # finished results are whole: keep them
+        except Exception:  # noqa: BLE001 - the original error matters more
+            pass
+        self.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
+        self._record()
+
+    def _record(self):
+        n = self.n
+        self.ws.finish_run(self.run_id, succeeded=n["succeeded"], failed=n["failed"],
+                           skipped=n["skipped"] + n["duplicates"] + n["failed_before"],
+                           models=getattr(self, "models", None), status=self.status)
+
+    @property
+    def summary(self) -> dict:
+        return {"run_id": self.run_id, "status": self.status, "workspace": str(self.ws.path),
+                "inputs": self.total, **self.n, "audio_seconds": round(self.audio_s, 1),
+                "stages_run": list(self.stages), "stages_skipped": dict(self.skipped_stages),
+                "nothing_to_do": not self.todo and not self.n["failed"]}
+
+
+def preflight(settings) -> dict:
+    """Check models once in the driver before any worker starts (and assemble or cache them
+    there, so workers never race to do it); returns the model record for the run."""
+    from voc import models
+    from voc.analyze.pipeline import Analyzer
+    from voc.config import models_dir
+    from voc.transcribe import Transcriber
+
+    tr = Transcriber(settings, settings["asr.engine"])
+    out: dict = {"asr": {"engine": tr.engine_name}}
+    if tr.engine_name == "whisper":
+        name = settings["asr.whisper_model"]
+        models.ensure(name, models_dir(settings))
+        out["asr"]["models"] = [models.model_info(name, models_dir(settings))]
+    out["analyze"] = Analyzer.from_settings(settings).info()
+    return out
+
+
+# -- the workspace lock ------------------------------------------------------------------------
+
+def open_workspace(path: Path, wait_s: float, emit):
+    """The workspace, waiting up to `wait_s` while another process holds it."""
+    from voc.store import Workspace, WorkspaceBusy
+
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            return Workspace(path)
+        except WorkspaceBusy as e:
+            holder = _holder(Path(path))
+            if time.monotonic() >= deadline:
+                base = f"{path}: workspace is busy: voc run {holder} is writing to it" if holder \
+                    else str(e).split(";")[0]
+                waited = f" (waited {wait_s:.0f} s)" if wait_s else ""
+                raise WorkspaceBusy(f"{base}{waited}; one process writes a workspace at a time: "
+                                    f"run again when it ends, or wait for it with --wait SECONDS"
+                                    ) from None
+            if not told:
+                emit({"event": "waiting", "workspace": str(path), "holder": holder,
+                      "wait_s": wait_s})
+                told = True
+            time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+
+
+def _lock(ws, run_id: str) -> None:
+    info = {"run_id": run_id, "pid": os.getpid(), "host": os.uname().nodename,
+            "started_at": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    (ws.path / LOCK_FILE).write_text(json.dumps(info) + "\n")
+
+
+def _unlock(ws) -> None:
+    try:
+        (ws.path / LOCK_FILE).unlink()
+    except OSError:
+        pass
+
+
+def _holder(path: Path) -> str | None:
+    """'RUN (pid N on HOST, started T)' from the lock note, if its process is alive."""
+    try:
+        info = json.loads((path / LOCK_FILE).read_text())
+        if info["host"] == os.uname().nodename:
+            os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return f"{info['run_id']} (pid {info['pid']} on {info['host']}, started {info['started_at']})"

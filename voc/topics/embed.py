@@ -1,0 +1,283 @@
+"""Tokens and document embeddings for topic modelling.
+
+- `topic_tokens`: jieba words of normalised text without stopwords (configs/lexicons/stopwords.txt
+  plus configs/topics/stopwords.txt), numbers and single Latin letters. Used by the LSA embedder
+  and by BERTopic's CountVectorizer (the topic keywords).
+- `LsaEmbedder` (the offline default, no download): TF-IDF over jieba words ("lsa"), character
+  1-3-grams ("lsa-char") or both ("lsa-mix"), truncated SVD, L2 normalisation. Its state
+  (vocabulary, idf, SVD components) is saved as JSON + safetensors, not pickled, so a saved
+  model can be audited and loaded without running stored code; fitted and reloaded embedders
+  share one transform, so a reloaded model embeds new texts identically.
+- `SentenceEmbedder`: a sentence-transformers model from a local folder (a manifest name
+  installed with `voc models fetch`, or a path); never downloads.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from voc.config import ROOT
+from voc.errors import ConfigError, ModelError, choices
+
+TOPIC_STOPWORDS = ROOT / "configs" / "topics" / "stopwords.txt"
+LSA_KINDS = {"lsa": "word", "lsa-char": "char", "lsa-mix": "mix"}
+_NOISE = re.compile(r"[\d.,:%/+\-]+|[A-Za-z]|[A-Za-z]*\d[A-Za-z\d.%]*")  # amounts, dates, codes
+
+
+@functools.lru_cache(maxsize=1)
+def _stop() -> frozenset[str]:
+    from voc.text.normalize import load_stopwords
+
+    return load_stopwords() | load_stopwords(TOPIC_STOPWORDS)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    from voc.text.normalize import tokenize
+
+    stop = _stop()
+    return tuple(w for w in tokenize(text, stopwords=False)
+                 if w not in stop and w.lower() not in stop and not _NOISE.fullmatch(w))
+
+
+def topic_tokens(text: str) -> list[str]:
+    """Words of a normalised text for topic keywords and LSA embeddings (cached while fitting)."""
+    return list(_cached_tokens(text))
+
+
+def clear_token_cache() -> None:
+    _cached_tokens.cache_clear()
+
+
+def add_words(words) -> int:
+    """Add taxonomy seed words to jieba's dictionary so that each stays one token."""
+    from voc.text.normalize import _jieba
+
+    jieba = _jieba()
+    added = 0
+    for w in words:
+        if not jieba.dt.FREQ.get(w):  # absent, or only a prefix of longer words
+            jieba.add_word(w)
+            added += 1
+    if added:
+        clear_token_cache()
+    return added
+
+
+# -- LSA ------------------------------------------------------------------------------------
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+class LsaEmbedder:
+    """TF-IDF (sublinear tf, L2) -> truncated SVD -> L2; deterministic for a random_state."""
+
+    kind = "lsa"
+
+    def __init__(self, analyzer: str = "word", dims: int = 100, random_state: int = 42,
+                 min_df: int = 2):
+        if analyzer not in ("word", "char", "mix"):
+            raise ConfigError(f"LSA analyzer {analyzer!r}: use word, char or mix")
+        self.analyzer, self.dims, self.random_state, self.min_df = analyzer, dims, random_state, min_df
+        self.vocab: dict[str, dict[str, int]] = {}
+        self.idf: dict[str, np.ndarray] = {}
+        self.components: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return {"word": "lsa", "char": "lsa-char", "mix": "lsa-mix"}[self.analyzer]
+
+    def _parts(self) -> list[str]:
+        return ["word", "char"] if self.analyzer == "mix" else [self.analyzer]
+
+    @staticmethod
+    def _vectorizer(part: str, **kw):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        if part == "word":
+            return CountVectorizer(analyzer=topic_tokens, dtype=np.float32, **kw)
+        return CountVectorizer(analyzer="char", ngram_range=(1, 3), dtype=np.float32, **kw)
+
+    def _tfidf(self, texts: list[str], part: str, fit: bool):
+        from sklearn.preprocessing import normalize as sk_normalize
+
+        if fit:
+            cv = self._vectorizer(part, min_df=min(self.min_df, max(1, len(texts) // 2)))
+            x = cv.fit_transform(texts)
+            self.vocab[part] = {k: int(v) for k, v in cv.vocabulary_.items()}
+            df = np.bincount(x.indices, minlength=x.shape[1])
+            self.idf[part] = np.ascontiguousarray(np.log((1 + x.shape[0]) / (1 + df)) + 1,
+                                                  dtype=np.float32)
+        else:
+            x = self._vectorizer(part, vocabulary=self.vocab[part]).transform(texts)
+        x.data = 1 + np.log(x.data)
+        x = x.multiply(self.idf[part]).tocsr()
+        return sk_normalize(x)
+
+    def _matrix(self, texts: list[str], fit: bool):
+        import scipy.sparse as sp
+
+        blocks = [self._tfidf(texts, p, fit) for p in self._parts()]
+        return blocks[0] if len(blocks) == 1 else sp.hstack(blocks).tocsr()
+
+    def fit(self, texts: list[str]) -> "LsaEmbedder":
+        from sklearn.decomposition import TruncatedSVD
+
+        x = self._matrix(texts, fit=True)
+        k = max(1, min(self.dims, x.shape[1] - 1, x.shape[0] - 1))
+        svd = TruncatedSVD(k, algorithm="randomized", random_state=self.random_state)
+        svd.fit(x)
+        # C order: safetensors writes the raw buffer, and SVD components come in Fortran order
+        self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+        return self
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if self.components is None:
+            raise ModelError("the LSA embedder is not fitted")
+        x = self._matrix(list(texts), fit=False)
+        return _l2(np.asarray(x @ self.components.T, dtype=np.float32))
+
+    def fit_embed(self, texts: list[str]) -> np.ndarray:
+        return self.fit(texts).embed(texts)
+
+    def info(self) -> dict:
+        return {"kind": "lsa", "name": self.name, "analyzer": self.analyzer, "dims": self.dims,
+                "random_state": self.random_state, "min_df": self.min_df,
+                "vocabulary": {p: len(v) for p, v in self.vocab.items()}}
+
+    def save(self, folder: str | Path) -> dict:
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {"components": self.components, **{f"idf_{p}": v for p, v in self.idf.items()}}
+        save_file(tensors, str(folder / "lsa.safetensors"))
+        with open(folder / "lsa.json", "w", encoding="utf-8") as f:
+            json.dump({**self.info(), "vocab": self.vocab}, f, ensure_ascii=False)
+        return self.info()
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "LsaEmbedder":
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        try:
+            with open(folder / "lsa.json", encoding="utf-8") as f:
+                meta = json.load(f)
+            tensors = load_file(str(folder / "lsa.safetensors"))
+        except (OSError, ValueError) as e:
+            raise ModelError(f"{folder}: cannot load the LSA embedder ({e})") from None
+        e = cls(meta["analyzer"], meta["dims"], meta["random_state"], meta["min_df"])
+        e.vocab = meta["vocab"]
+        e.idf = {p: tensors[f"idf_{p}"] for p in e._parts()}
+        e.components = tensors["components"]
+        return e
+
+
+# -- sentence-transformers ------------------------------------------------------------------
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model loaded from a local folder, on CPU, never downloading."""
+
+    kind = "sentence-transformers"
+
+    def __init__(self, path: str | Path, name: str | None = None, batch_size: int = 64):
+        self.path, self.name, self.batch_size = Path(path), name or Path(path).name, batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
+                raise ModelError(f"{self.path}: not a sentence-transformers model folder "
+                                 f"(no modules.json or config.json)")
+            try:
+                self._model = SentenceTransformer(str(self.path), device="cpu",
+                                                  local_files_only=True)
+            except Exception as e:
+                raise ModelError(f"{self.path}: cannot load the sentence-transformers model "
+                                 f"({type(e).__name__}: {str(e)[:200]})") from None
+        return self._model
+
+    def fit(self, texts) -> "SentenceEmbedder":
+        return self
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts), batch_size=self.batch_size,
+                                            normalize_embeddings=True, convert_to_numpy=True,
+                                            show_progress_bar=False), dtype=np.float32)
+
+    def fit_embed(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
+    def info(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "path": str(self.path)}
+
+    def save(self, folder: str | Path) -> dict:
+        return self.info()  # the model stays where it is installed; the name or path is kept
+
+
+def make_embedder(spec: str, *, dims: int = 100, random_state: int = 42, min_df: int = 2,
+                  models_root: Path | None = None):
+    """An embedder from the topics.embedding setting: lsa / lsa-char / lsa-mix, a model name
+    from models/manifest.toml (installed), or a folder with a sentence-transformers model."""
+    spec = (spec or "lsa").strip()
+    if spec in LSA_KINDS:
+        return LsaEmbedder(LSA_KINDS[spec], dims, random_state, min_df)
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        return SentenceEmbedder(p)
+    from voc import models
+    from voc.config import ROOT as root
+
+    specs = models.load_manifest()
+    if spec in specs:
+        if specs[spec].engine != "sentence-transformers":
+            raise ConfigError(f"model {spec!r} is a {specs[spec].engine} model, not an embedding "
+                              f"model")
+        return SentenceEmbedder(models.ensure(spec, models_root or root / "models"), name=spec)
+    embedders = [n for n, s in specs.items() if s.engine == "sentence-transformers"]
+    raise ConfigError(f"unknown embedding {spec!r}: use {choices([*LSA_KINDS, *embedders])} "
+                      f"or a folder holding a sentence-transformers model")
+
+
+def load_embedder(info: dict, folder: str | Path, models_root: Path | None = None):
+    """The embedder a model was fitted with, from its saved info (see `save`)."""
+    if info.get("kind") == "lsa":
+        return LsaEmbedder.load(folder)
+    if info.get("kind") == "sentence-transformers":
+        name, path = info.get("name"), Path(info.get("path") or "")
+        if path.is_dir():
+            return SentenceEmbedder(path, name=name)
+        return make_embedder(name, models_root=models_root)
+    raise ModelError(f"{folder}: unknown embedder kind {info.get('kind')!r}")
+
+
+def bertopic_backend(embedder):
+    """A BERTopic embedding backend that calls `embedder.embed` (seed words, zero-shot topics)."""
+    from bertopic.backend import BaseEmbedder
+
+    class _Backend(BaseEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.voc_embedder = embedder
+
+        def embed(self, documents, verbose=False):
+            return embedder.embed(list(documents))
+
+    return _Backend()

@@ -1,0 +1,85 @@
+"""Options of `voc topics`, checked once (settings [topics] < VOC_TOPICS_* < CLI flags)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from voc.errors import ConfigError, choices
+
+MODES = ("free", "guided", "zeroshot")
+ROLES = ("customer", "agent", "unknown", "all")
+OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
+
+
+@dataclass
+class TopicOptions:
+    """How topics are fitted and assigned. `from_settings` reads the [topics] section."""
+
+    # embedding: "lsa" (offline default: jieba TF-IDF + truncated SVD), "lsa-char" (character
+    # 1-3-grams), "lsa-mix" (both), a model name from models/manifest.toml or a folder holding
+    # a sentence-transformers model
+    embedding: str = "lsa"
+    lsa_dims: int = 100
+    mode: str = "free"
+    taxonomy: str = ""  # YAML file; empty = configs/topics/taxonomy.yaml
+    roles: list[str] = field(default_factory=lambda: ["customer"])
+    min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 10 and 500
+    min_samples: int = 0  # 0 = auto: min(min_cluster_size, 10)
+    n_neighbors: int = 15
+    n_components: int = 5
+    random_state: int = 42
+    nr_topics: int = 0  # 0 = keep what HDBSCAN finds
+    merge_similarity: float = 0.9  # merge topics whose centroids are this similar; 1 = never
+    outliers: str = "embeddings"  # reduce_outliers strategy, or none (keep topic -1)
+    outlier_threshold: float = 0.0
+    zeroshot_min_similarity: float = 0.35
+    top_n_words: int = 10
+    min_df: int = 2
+    # assign: a text whose similarity to its nearest topic is below this quantile of the
+    # training members' similarity to their own topic fits no topic
+    assign_quantile: float = 0.05
+    emerging_min_size: int = 5  # smallest group of unfit texts reported as an emerging topic
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ConfigError(f"topics.mode {self.mode!r}: use {choices(MODES)}")
+        if self.outliers not in OUTLIER_STRATEGIES:
+            raise ConfigError(f"topics.outliers {self.outliers!r}: use {choices(OUTLIER_STRATEGIES)}")
+        if isinstance(self.roles, str):
+            self.roles = [r.strip() for r in self.roles.split(",") if r.strip()]
+        bad = [r for r in self.roles if r not in ROLES]
+        if bad or not self.roles:
+            raise ConfigError(f"topics.roles {self.roles!r}: use one or more of {choices(ROLES)}")
+        for name in ("lsa_dims", "n_neighbors", "n_components", "top_n_words", "min_df",
+                     "emerging_min_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"topics.{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("min_cluster_size", "min_samples", "nr_topics"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"topics.{name} must be 0 (auto) or more, got {getattr(self, name)}")
+        if self.min_cluster_size == 1:
+            raise ConfigError("topics.min_cluster_size must be 0 (auto) or at least 2")
+        for name in ("merge_similarity", "assign_quantile", "zeroshot_min_similarity",
+                     "outlier_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"topics.{name} must be between 0 and 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_settings(cls, settings=None, **overrides) -> "TopicOptions":
+        """Options from a Settings [topics] section; `overrides` (None = not given) win."""
+        values: dict[str, Any] = {}
+        if settings is not None and "topics" in settings.values:
+            known = {f.name for f in fields(cls)}
+            values = {k: v for k, v in settings.section("topics").items() if k in known}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def cluster_size(self, n_docs: int) -> int:
+        return self.min_cluster_size or max(10, min(500, round(0.01 * n_docs)))
+
+    def samples(self, n_docs: int) -> int:
+        return self.min_samples or min(self.cluster_size(n_docs), 10)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
