@@ -90,7 +90,7 @@ class Analyzer:
             if len(t.utterances) > 1:
                 rec["trajectory"] = _trajectory(t, p)
                 rec["utterances"] = [{"i": i, "role": u.role, "positive": round(p[i], 4),
-                                      "label": self.sentiment.label(p[i])}
+                                      "label": self.sentiment.label(p[i], per[i])}
                                      for i, u in enumerate(t.utterances)]
             if categories is not None:
                 label, score = categories[n]
@@ -102,18 +102,7 @@ class Analyzer:
         return out
 
     def _sentiment(self, text: str, p: float) -> dict:
-        p = float(p)
-        return {"label": self.sentiment.label(p, text) if _takes_text(self.sentiment) else
-                self.sentiment.label(p), "positive": round(p, 4)}
-
-
-def _takes_text(model) -> bool:
-    import inspect
-
-    try:
-        return len(inspect.signature(model.label).parameters) >= 2
-    except (TypeError, ValueError):
-        return False
+        return {"label": self.sentiment.label(float(p), text), "positive": round(float(p), 4)}
 
 
 def _side(t: Transcript, texts: list[str], roles: tuple[str, ...]) -> str:

@@ -37,7 +37,7 @@ def train(
         metrics = train_category(input, text_col, label_col, out)
     else:
         from voc.analyze.risk import load_rules, train_risk
-        from voc.analyze.textmodel import read_labelled
+        from voc.analyze.labelled import read_labelled
 
         texts, labels = read_labelled(input, text_col, label_col)
         metrics = train_risk(texts, labels, out, load_rules(risk_rules))
