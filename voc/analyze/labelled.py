@@ -83,7 +83,12 @@ def _column(path, spec, columns: list[str], has_header: bool) -> int:
         return columns.index(str(spec))
     if _is_index(spec) and int(spec) < len(columns):
         return int(spec)
-    found = ", ".join(columns) if has_header else f"{len(columns)} unnamed columns (0-{len(columns) - 1})"
+    if has_header:
+        found = ", ".join(c if len(c) <= 20 else c[:20] + "…" for c in columns)
+        if any(len(c) > 20 for c in columns):
+            found += " (the first row, read as a header; is this a file without one?)"
+    else:
+        found = f"{len(columns)} unnamed columns (0-{len(columns) - 1})"
     raise InputError(path, f"no column {spec!r}; columns found: {found}")
 
 

