@@ -131,3 +131,31 @@ def test_train_category_then_analyze_with_it(tmp_path):
     assert r.exit_code == 0, r.output
     (a,) = _records(out)
     assert a["category"]["label"] and 0 <= a["category"]["score"] <= 1
+
+
+def test_train_risk_then_analyze_with_it(tmp_path):
+    """Filed complaints (label 1) against routine bank questions (label 0): plumbing of the
+    learned risk part through the CLI; real texts, small sample."""
+    complaints = [ln.rsplit(",", 1)[0] for ln in
+                  (SHARED / "text" / "celine_train.csv").read_text(encoding="utf-8").splitlines()[:120]]
+    questions = [ln.split("\t")[0] for ln in
+                 (SHARED / "text" / "bq_dev.tsv").read_text(encoding="utf-8").splitlines()[:120]]
+    src = tmp_path / "labelled.csv"
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "escalated"])
+        w.writerows([(x, 1) for x in complaints] + [(x, 0) for x in questions])
+    model = tmp_path / "risk"
+    r = runner.invoke(app, ["train", "risk", "--input", str(src), "--text-col", "text",
+                            "--label-col", "escalated", "--out", str(model), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["roc_auc"] > 0.8
+    texts = tmp_path / "t.csv"
+    texts.write_text("text\n你们银行乱扣我的年费，打了三次电话都没人处理，太过分了\n请问信用卡怎么办理\n",
+                     encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    r = runner.invoke(app, ["analyze", str(texts), "--text-col", "text", "--risk-model", str(model),
+                            "--out", str(out), "--no-store"])
+    assert r.exit_code == 0, r.output
+    complaint, question = _records(out)
+    assert complaint["risk"]["score"] > question["risk"]["score"]

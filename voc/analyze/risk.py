@@ -533,7 +533,11 @@ def train_risk(texts: list[str], labels: list, out_dir: str | Path, rules: RiskR
                           min_df=2 if len(tr) >= 200 else 1, max_features=200_000)
     vec.fit([docs[i] for i in tr])
     model = RiskModel(vec, LogisticRegression(max_iter=2000, C=4.0), ids)
-    model.classifier.fit(model._matrix([docs[i] for i in tr], [feats[i] for i in tr]), [y[i] for i in tr])
+    from voc.analyze.textmodel import one_blas_thread
+
+    with one_blas_thread():  # OpenBLAS threads make this ~10x slower on a busy 2-core machine
+        model.classifier.fit(model._matrix([docs[i] for i in tr], [feats[i] for i in tr]),
+                             [y[i] for i in tr])
     yt = [y[i] for i in te]
     p = model.classifier.predict_proba(model._matrix([docs[i] for i in te], [feats[i] for i in te]))[:, 1]
     pred = [int(v >= 0.5) for v in p]
