@@ -197,7 +197,8 @@ def test_config_show_table_reports_env_source(tmp_path):
     cfg = _toml(tmp_path / "site.toml", '[asr]\nengine = "whisper"\n')
     long_dir = str(tmp_path / ("a-rather-long-folder-name-" * 3) / "models")
     r = runner.invoke(app, ["config", "show"],
-                      env={"VOC_ASR_BEAM_SIZE": "3", "VOC_CONFIG": str(cfg), "VOC_MODELS_DIR": long_dir})
+                      env={"VOC_ASR_BEAM_SIZE": "3", "VOC_CONFIG": str(cfg), "VOC_MODELS_DIR": long_dir,
+                           "COLUMNS": "120"})
     assert r.exit_code == 0, r.output
     lines = {ln.split("│")[1].strip(): ln for ln in r.stdout.splitlines() if ln.count("│") == 4
              and ln.split("│")[1].strip()}

@@ -38,7 +38,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdo
     t = Table()
     t.add_column("name", no_wrap=True, min_width=max(len(r["name"]) for r in rows))
     for col in ("engine", "role", "installed"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for col in ("source", "description"):
         t.add_column(col, overflow="fold")
     for r in rows:
