@@ -21,15 +21,26 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# make demo            the generated demo set of banking calls into a workspace
-# make demo AUDIO=DIR  and transcribe the recordings in DIR as well
+# make demo            the whole pipeline over the generated demo set of banking calls:
+#                      generate -> analyze -> inspect -> topics -> export -> report; prints
+#                      the path of the dashboard's index.html
+# make demo AUDIO=DIR  and transcribe, analyse and inspect the recordings in DIR as well
 demo: install
 	@rm -rf $(DEMO)
 	$(VOC) demo generate --out $(DEMO) --workspace $(WS)
+	$(VOC) analyze $(DEMO)/transcripts.jsonl --out $(DEMO)/analysis.jsonl --workspace $(WS)
+	$(VOC) inspect $(DEMO)/transcripts.jsonl --out $(DEMO)/findings.jsonl --workspace $(WS)
 ifdef AUDIO
 	$(VOC) transcribe $(AUDIO) --out $(DEMO)/recordings.jsonl --workspace $(WS)
+	$(VOC) analyze $(DEMO)/recordings.jsonl --workspace $(WS)
+	$(VOC) inspect $(DEMO)/recordings.jsonl --workspace $(WS)
 endif
-	@echo "demo: transcripts in $(DEMO)/transcripts.jsonl, workspace in $(WS)"
+	$(VOC) topics $(DEMO)/transcripts.jsonl --out $(DEMO)/topics --workspace $(WS) \
+	  || echo "demo: voc topics failed; the dashboard's Topics page says no topics were computed"
+	$(VOC) export --workspace $(WS) --out $(DEMO)/exports
+	$(VOC) report --workspace $(WS) --out $(DEMO)/dashboard
+	@echo "demo: workspace $(WS), audit exports in $(DEMO)/exports; the dashboard:"
+	@echo "$(abspath $(DEMO))/dashboard/index.html"
 
 bench: install
 	$(PY) scripts/bench_asr.py

@@ -5,18 +5,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES="ffmpeg"
+# ffmpeg decodes audio; chromium + chromium-driver run the dashboard's browser tests (voc report)
+# and fonts-noto-cjk renders Chinese in the dashboards and their screenshots
+APT_PACKAGES="ffmpeg chromium chromium-driver fonts-noto-cjk"
 
-missing=()
+missing=()      # needed to run voc
+optional=()     # needed by the browser tests only (they are skipped without /usr/bin/chromium)
 for tool in ffmpeg ffprobe; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if ((${#missing[@]})); then
+for tool in chromium chromedriver; do command -v "$tool" >/dev/null || optional+=("$tool"); done
+{ command -v fc-list >/dev/null && fc-list | grep -qi "Noto Sans CJK"; } || optional+=("fonts-noto-cjk")
+if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "install: apt-get install $APT_PACKAGES"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
-  else
-    echo "install: missing ${missing[*]}: run as root, or install the Debian package(s) $APT_PACKAGES yourself (sudo apt-get install $APT_PACKAGES)" >&2
+  elif ((${#missing[@]})); then
+    echo "install: missing ${missing[*]} ${optional[*]}: run as root, or install the Debian package(s) $APT_PACKAGES yourself (sudo apt-get install $APT_PACKAGES)" >&2
     exit 1
+  else
+    echo "install: warning: missing ${optional[*]}: the dashboard browser tests will be skipped (sudo apt-get install chromium chromium-driver fonts-noto-cjk)" >&2
   fi
 fi
 

@@ -1,11 +1,9 @@
-"""Helpers for the `voc run` tests: nights of real clips with distinct bytes, the sentiment
-stand-in (tests/run_shims) for workers and subprocesses, and workspace snapshots to compare."""
+"""Helpers for the `voc run` tests: nights of real clips with distinct bytes, and workspace
+snapshots to compare."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,20 +11,9 @@ import duckdb
 
 from conftest import AUDIO, read_wav, write_wav
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIMS = Path(__file__).resolve().parent / "run_shims"
 PY = sys.executable
 SHORT_CLIPS = ["IT0011W0001.wav", "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav",
                "BAC009S0764W0121.wav", "asr_example.wav"]
-
-
-def use_shims(monkeypatch) -> dict:
-    """Stand-in sentiment model here and in every process started from here; returns the env."""
-    spec = importlib.util.spec_from_file_location("voc_test_run_shims", SHIMS / "sitecustomize.py")
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    path = os.pathsep.join(p for p in (str(SHIMS), os.environ.get("PYTHONPATH")) if p)
-    monkeypatch.setenv("PYTHONPATH", path)
-    return dict(os.environ)
 
 
 def make_night(folder: Path, n: int, clips: list[str] = SHORT_CLIPS, bad: int = 0) -> list[Path]:
@@ -45,7 +32,8 @@ def make_night(folder: Path, n: int, clips: list[str] = SHORT_CLIPS, bad: int = 
 
 
 def snapshot(ws_dir: Path) -> dict:
-    """What a night stored, without run ids and times: transcripts, utterances, analyses."""
+    """What a night stored, without run ids and times: transcripts, utterances, analyses,
+    QA inspections and findings."""
     con = duckdb.connect(str(ws_dir / "voc.duckdb"), read_only=True)
     try:
         ts = {r[0]: {"source": r[1], "channel": r[2], "duration_s": r[3], "meta": json.loads(r[4]),
@@ -55,12 +43,17 @@ def snapshot(ws_dir: Path) -> dict:
         utts = sorted(con.execute("SELECT transcript_id, idx, start_s, end_s, speaker, role, text "
                                   "FROM utterances").fetchall())
         an = {r[0]: json.loads(r[1]) for r in con.execute("SELECT id, record FROM analyses").fetchall()}
+        insp = sorted(con.execute("SELECT transcript_id, score, deductions, n_findings, rules_digest "
+                                  "FROM inspections").fetchall())
+        finds = sorted(con.execute("SELECT finding_id, transcript_id, rule_id, deduct, message "
+                                   "FROM findings").fetchall())
         counts = {t: con.execute(f"SELECT count(*), count(DISTINCT {k}) FROM {t}").fetchone()
                   for t, k in (("transcripts", "id"), ("analyses", "id"),
                                ("utterances", "transcript_id || '/' || idx"))}
     finally:
         con.close()
-    return {"transcripts": ts, "utterances": utts, "analyses": an, "counts": counts}
+    return {"transcripts": ts, "utterances": utts, "analyses": an, "inspections": insp,
+            "findings": finds, "counts": counts}
 
 
 def by_name(snap: dict) -> dict:

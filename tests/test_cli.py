@@ -136,7 +136,14 @@ def test_demo_generate_writes_files_and_workspace(tmp_path):
         stored = ws.transcripts()
         assert sorted(t.id for t in stored) == sorted(d["id"] for d in records)
         by_id = {d["id"]: d for d in records}
-        assert all(t.to_dict() == by_id[t.id] for t in stored)
+        # stored redacted: timing and roles as written, card/ID/phone numbers masked
+        from voc.text.pii import find_pii
+
+        for t in stored:
+            d = by_id[t.id]
+            assert [(u.start, u.role) for u in t.utterances] == [(u["start"], u["role"]) for u in d["utterances"]]
+            assert t.meta["redacted"] is True and not find_pii(t.text, asr=True)
+        assert any(t.meta.get("pii") for t in stored)
         runs = ws.runs()
         assert [(x["command"], x["status"], x["succeeded"], x["inputs"]) for x in runs] == [
             ("demo generate", "ok", 20, 20)]

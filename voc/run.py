@@ -220,18 +220,12 @@ def run_batch(specs: list[str], settings, opts: RunOptions,
     inputs, bad = discover(specs)
     if not inputs and not bad:
         raise InputError(", ".join(specs), "no recordings found")
-    cores = len(os.sched_getaffinity(0))
-    if opts.engine == "local":
-        workers = min(opts.workers or cores, max(1, len(inputs)))
-        threads = max(1, cores // workers)
-    else:
-        workers, threads = opts.workers, 1
-    settings = worker_settings(settings, threads)
     ws = open_workspace(default_path(settings), opts.lock_wait_s, emit)
     night = _Night(ws, settings, opts, emit)
     try:
-        night.start(inputs, bad, specs, workers)
-        night.process(workers, threads)
+        night.plan(inputs, bad)
+        night.start(specs)
+        night.process()
         night.finish()
     except BaseException as e:
         night.abort(e)
@@ -242,6 +236,16 @@ def run_batch(specs: list[str], settings, opts: RunOptions,
     s = night.summary
     s["seconds"] = round(time.monotonic() - t0, 2)
     return s
+
+
+def size_workers(opts: RunOptions, todo: int) -> tuple[int, int]:
+    """(workers, ASR threads per worker): local, one per core but no more than the inputs,
+    sharing the cores; Ray, as asked (0 = one per cluster CPU), one thread each."""
+    if opts.engine != "local":
+        return opts.workers, 1
+    cores = len(os.sched_getaffinity(0))
+    workers = min(opts.workers or cores, max(1, todo))
+    return workers, max(1, cores // workers)
 
 
 class _Night:
@@ -255,26 +259,22 @@ class _Night:
         self.n = dict(succeeded=0, failed=0, skipped=0, duplicates=0, failed_before=0,
                       stage_failed=0)
         self.audio_s = 0.0
+        self.journal: list[dict] = []
+        self.stage_counts: dict[str, int] = {}
 
     # -- planning
-    def start(self, inputs: list[Input], bad: list[dict], specs: list[str], workers: int):
+    def plan(self, inputs: list[Input], bad: list[dict]):
+        """Hash the inputs and sort them: to do, already stored, duplicate, failed before."""
         ws, opts = self.ws, self.opts
-        resumed = ws.interrupt_stale_runs()
+        self.resumed = ws.interrupt_stale_runs()
         self.emit({"event": "hashing", "inputs": len(inputs)})
         bad = bad + hash_inputs(inputs, on_done=lambda i: self.emit({"event": "hashed",
                                                                      "source": i.source}))
+        self.bad = bad
         hashed = [i for i in inputs if i.sha256]
-        cfg = {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
-               "engine": opts.engine, "workers": workers, "address": opts.address,
-               "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
         self.total = len(hashed) + len(bad)
-        self.run_id = ws.start_run("run", cfg, inputs=self.total)
-        _lock(ws, self.run_id)
-        ws.update_run(self.run_id, config_hash=config_hash(self.settings))
         journal = [dict(b, status="failed") for b in bad]
         self.n["failed"] += len(bad)
-        for b in bad:
-            self.emit({"event": "input", "status": "failed", **b})
         first: dict[str, str] = {}
         unique = []
         for i in hashed:
@@ -298,11 +298,27 @@ class _Night:
                 journal.append({"source": i.source, "sha256": i.sha256, "status": "skipped",
                                 "reason": f"failed before: {failed[i.sha256]}"})
         self.n["skipped"], self.n["failed_before"] = len(stored), len(failed)
-        ws.log_inputs(self.run_id, journal)
+        self.journal = journal
+        self.workers, self.threads = size_workers(opts, len(self.todo))
+        self.settings = worker_settings(self.settings, self.threads)
+
+    def start(self, specs: list[str]):
+        """The run record (settings, config hash) and the journal of what was planned."""
+        ws, opts = self.ws, self.opts
+        cfg = {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
+               "engine": opts.engine, "workers": self.workers, "address": opts.address,
+               "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
+        self.run_id = ws.start_run("run", cfg, inputs=self.total)
+        _lock(ws, self.run_id)
+        ws.update_run(self.run_id, config_hash=config_hash(self.settings))
+        ws.log_inputs(self.run_id, self.journal)
         self.emit({"event": "start", "run_id": self.run_id, "inputs": self.total,
-                   "todo": len(self.todo), "skipped": len(stored), "duplicates": self.n["duplicates"],
-                   "failed_before": len(failed), "unreadable": len(bad), "engine": opts.engine,
-                   "workers": workers, "resumed_after": resumed})
+                   "todo": len(self.todo), "skipped": self.n["skipped"],
+                   "duplicates": self.n["duplicates"], "failed_before": self.n["failed_before"],
+                   "unreadable": len(self.bad), "engine": opts.engine, "workers": self.workers,
+                   "resumed_after": self.resumed})
+        for b in self.bad:
+            self.emit({"event": "input", "status": "failed", **b})
         self._resolve_stages()
 
     def _resolve_stages(self):
@@ -321,7 +337,7 @@ class _Night:
         self.emit({"event": "stage", "stage": name, "status": "skipped", "reason": reason})
 
     # -- processing
-    def process(self, workers: int, threads: int):
+    def process(self):
         for name in [s for s in self.stages if s in POST_STAGES]:  # stored before, stage not run
             pending = self.ws.stage_pending(self.night_ids, name)
             for k in range(0, len(pending), 256):
@@ -334,7 +350,7 @@ class _Night:
         ship = self.opts.ship_audio == "yes" or (self.opts.ship_audio == "auto" and
                                                  self.opts.engine == "ray" and bool(self.opts.address))
         works = (Work(i.source, i.sha256, i.meta) for i in self.todo)
-        with make_engine(self.opts.engine, self.settings, workers=workers, threads=threads,
+        with make_engine(self.opts.engine, self.settings, workers=self.workers, threads=self.threads,
                          address=self.opts.address, ship=ship) as eng:
             self.models = eng.models or self.models
             self.ws.update_run(self.run_id, models=self.models)
@@ -387,6 +403,7 @@ class _Night:
                        "contacts": len(pairs)})
             return
         self.ws.mark_stage([t.id for t, _ in pairs], name, self.run_id)
+        self.stage_counts[name] = self.stage_counts.get(name, 0) + len(pairs)
 
     # -- the end
     def finish(self):
@@ -395,7 +412,10 @@ class _Night:
             if not changed:
                 continue
             try:
-                self.stages[name](self.ws, self.run_id, self.settings)
+                out = self.stages[name](self.ws, self.run_id, self.settings)
+                self.stage_counts[name] = 1
+                self.emit({"event": "stage", "stage": name, "status": "done",
+                           "result": out if isinstance(out, (dict, int, str)) else None})
             except StageSkipped as e:
                 self._skip_stage(name, str(e))
             except Exception as e:  # noqa: BLE001
@@ -426,15 +446,15 @@ class _Night:
     def summary(self) -> dict:
         return {"run_id": self.run_id, "status": self.status, "workspace": str(self.ws.path),
                 "inputs": self.total, **self.n, "audio_seconds": round(self.audio_s, 1),
-                "stages_run": list(self.stages), "stages_skipped": dict(self.skipped_stages),
+                "stages_run": dict(self.stage_counts), "stages_skipped": dict(self.skipped_stages),
                 "nothing_to_do": not self.todo and not self.n["failed"]}
 
 
 def preflight(settings) -> dict:
-    """Check models once in the driver before any worker starts (and assemble or cache them
-    there, so workers never race to do it); returns the model record for the run."""
+    """Check (and assemble, once) the ASR model in the driver before any worker starts, so
+    workers never race to do it; returns the model record for the run. The analyzer's models
+    are loaded by the workers, whose start-up errors stop the run before any input."""
     from voc import models
-    from voc.analyze.pipeline import Analyzer
     from voc.config import models_dir
     from voc.transcribe import Transcriber
 
@@ -444,7 +464,6 @@ def preflight(settings) -> dict:
         name = settings["asr.whisper_model"]
         models.ensure(name, models_dir(settings))
         out["asr"]["models"] = [models.model_info(name, models_dir(settings))]
-    out["analyze"] = Analyzer.from_settings(settings).info()
     return out
 
 

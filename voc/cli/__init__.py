@@ -14,10 +14,13 @@ from voc.cli import common
 from voc.cli.analyze import analyze
 from voc.cli.config_cmd import app as config_app
 from voc.cli.demo import app as demo_app
+from voc.cli.export import export
 from voc.cli.inspect_cmd import inspect
 from voc.cli.models_cmd import app as models_app
+from voc.cli.report import report
 from voc.cli.review import app as review_app
 from voc.cli.run import run
+from voc.cli.topics import app as topics_app
 from voc.cli.train import train
 from voc.cli.transcribe import transcribe
 
@@ -46,10 +49,13 @@ app.command("analyze")(analyze)
 app.command("inspect")(inspect)
 app.command("run")(run)
 app.command("train")(train)
+app.command("report")(report)
+app.command("export")(export)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
 app.add_typer(review_app, name="review")
+app.add_typer(topics_app, name="topics")
 
 
 def main() -> None:

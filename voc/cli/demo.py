@@ -22,16 +22,21 @@ def generate(out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder 
     from voc import demo
     from voc.schema import read_transcripts
     from voc.store import Workspace, default_path
+    from voc.transcribe import redact
 
     path = demo.write(out, n_calls=calls, seed=seed)
     n = 0
     if not no_store:
         cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
         with Workspace(default_path(cfg)) as ws:
-            run_id = ws.start_run("demo generate", {"calls": calls, "seed": seed}, calls)
-            for t in read_transcripts(path):
-                ws.save_transcript(t, run_id)
-                n += 1
+            run_id = ws.start_run("demo generate", {"calls": calls, "seed": seed,
+                                                    "privacy.redact": cfg["privacy.redact"]}, calls)
+            # the demo files keep their made-up card and ID numbers (redaction has work to do);
+            # the workspace, like every store, gets them redacted
+            ts = [redact(t, cfg["privacy.redact"], cfg["privacy.keep_last"])
+                  for t in read_transcripts(path)]
+            ws.save_transcripts(ts, run_id)
+            n = len(ts)
             ws.finish_run(run_id, succeeded=n, failed=0)
     common.err(f"wrote {calls} demo contacts to {path}" + (f" and the workspace" if n else ""))
     typer.echo(str(path))

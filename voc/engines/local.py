@@ -87,10 +87,11 @@ class LocalEngine:
             self._ready(s)
         return self
 
-    def _ready(self, s: _Slot) -> None:
+    def _ready(self, s: _Slot, msg: tuple | None = None) -> None:
         try:
-            kind, payload = s.conn.recv()
+            kind, payload = msg or s.conn.recv()
         except (EOFError, OSError):
+            s.proc.join(timeout=5)
             raise EngineError(f"worker process exited while loading models "
                               f"(exit code {s.proc.exitcode})") from None
         if kind == "init_error":
@@ -139,7 +140,7 @@ class LocalEngine:
                         msg = None
                     if msg is not None:
                         if not s.ready:
-                            self._ready(s)
+                            self._ready(s, msg)
                             continue
                         s.work = None
                         yield msg[1]

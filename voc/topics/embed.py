@@ -84,7 +84,7 @@ class LsaEmbedder:
 
     kind = "lsa"
 
-    def __init__(self, analyzer: str = "word", dims: int = 100, random_state: int = 42,
+    def __init__(self, analyzer: str = "word", dims: int = 200, random_state: int = 42,
                  min_df: int = 2):
         if analyzer not in ("word", "char", "mix"):
             raise ConfigError(f"LSA analyzer {analyzer!r}: use word, char or mix")
@@ -134,7 +134,8 @@ class LsaEmbedder:
         from sklearn.decomposition import TruncatedSVD
 
         x = self._matrix(texts, fit=True)
-        k = max(1, min(self.dims, x.shape[1] - 1, x.shape[0] - 1))
+        # at most one dimension per 5 texts: a few hundred texts get a real reduction too
+        k = max(1, min(self.dims, max(20, x.shape[0] // 5), x.shape[1] - 1, x.shape[0] - 1))
         svd = TruncatedSVD(k, algorithm="randomized", random_state=self.random_state)
         svd.fit(x)
         # C order: safetensors writes the raw buffer, and SVD components come in Fortran order
@@ -149,6 +150,19 @@ class LsaEmbedder:
 
     def fit_embed(self, texts: list[str]) -> np.ndarray:
         return self.fit(texts).embed(texts)
+
+    def coverage(self, texts: list[str]) -> np.ndarray:
+        """Share of each text's words (characters for lsa-char) that the vocabulary knows: a
+        text made of words the model never saw cannot fit its topics, however its few known
+        words happen to point."""
+        part = "char" if self.analyzer == "char" else "word"
+        vocab = self.vocab[part]
+        out = np.ones(len(texts), dtype=np.float32)
+        for i, t in enumerate(texts):
+            units = _cached_tokens(t) if part == "word" else [c for c in t if not c.isspace()]
+            if units:
+                out[i] = sum(u in vocab for u in units) / len(units)
+        return out
 
     def info(self) -> dict:
         return {"kind": "lsa", "name": self.name, "analyzer": self.analyzer, "dims": self.dims,
@@ -202,6 +216,9 @@ class SentenceEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bars on stderr
 
             if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
                 raise ModelError(f"{self.path}: not a sentence-transformers model folder "
@@ -225,6 +242,9 @@ class SentenceEmbedder:
     def fit_embed(self, texts: list[str]) -> np.ndarray:
         return self.embed(texts)
 
+    def coverage(self, texts: list[str]) -> np.ndarray:
+        return np.ones(len(texts), dtype=np.float32)  # subword vocabularies cover everything
+
     def info(self) -> dict:
         return {"kind": self.kind, "name": self.name, "path": str(self.path)}
 
@@ -232,7 +252,7 @@ class SentenceEmbedder:
         return self.info()  # the model stays where it is installed; the name or path is kept
 
 
-def make_embedder(spec: str, *, dims: int = 100, random_state: int = 42, min_df: int = 2,
+def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df: int = 2,
                   models_root: Path | None = None):
     """An embedder from the topics.embedding setting: lsa / lsa-char / lsa-mix, a model name
     from models/manifest.toml (installed), or a folder with a sentence-transformers model."""

@@ -89,9 +89,13 @@ def build_bertopic(opts: TopicOptions, n_docs: int, embedder, taxonomy: Taxonomy
                         random_state=opts.random_state, low_memory=True),
         hdbscan_model=HDBSCAN(min_cluster_size=opts.cluster_size(n_docs),
                               min_samples=opts.samples(n_docs), metric="euclidean",
-                              cluster_selection_method="eom", prediction_data=False),
-        vectorizer_model=CountVectorizer(analyzer=topic_tokens,
-                                         min_df=min(opts.min_df, max(1, n_docs // 50))),
+                              cluster_selection_method=opts.cluster_selection,
+                              max_cluster_size=0 if opts.max_cluster_share >= 1 else
+                              max(opts.cluster_size(n_docs) + 1, int(opts.max_cluster_share * n_docs)),
+                              prediction_data=False),
+        # fitted on one joined document per topic: min_df would count topics and drop the
+        # words that only one topic uses, its most telling keywords
+        vectorizer_model=CountVectorizer(analyzer=topic_tokens),
         ctfidf_model=ctfidf,
         language="multilingual",
         top_n_words=opts.top_n_words,
@@ -132,12 +136,16 @@ def merge_groups(centroids: np.ndarray, ids: list[int], threshold: float) -> lis
 
 def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
                taxonomy: Taxonomy | None = None, embedder=None, models_root: Path | None = None,
-               clock=None) -> FitResult:
-    """Fit topics on normalised texts (see voc.topics.pipeline for reading inputs)."""
+               on_step=None) -> FitResult:
+    """Fit topics on normalised texts (see voc.topics.pipeline for reading inputs).
+
+    `on_step(message)` is called as each step starts (embedding, clustering, merging).
+    """
     import time
 
     opts = opts or TopicOptions()
-    clock = clock or time.perf_counter
+    clock = time.perf_counter
+    step = on_step or (lambda message: None)
     if len(texts) < 10:
         raise InputError("texts", f"{len(texts)} texts: topic modelling needs at least 10")
     taxonomy = taxonomy or load_taxonomy(opts.taxonomy or None)
@@ -146,10 +154,12 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
                                          random_state=opts.random_state, min_df=opts.min_df,
                                          models_root=models_root)
     secs: dict[str, float] = {}
+    step(f"embedding {len(texts)} texts ({embedder.name})")
     t0 = clock()
     emb = embedder.fit_embed(texts)
     secs["embed"] = clock() - t0
     tm = build_bertopic(opts, len(texts), embedder, taxonomy)
+    step(f"clustering (UMAP + HDBSCAN, min_cluster_size {opts.cluster_size(len(texts))})")
     t0 = clock()
     try:
         topics, _ = tm.fit_transform(texts, embeddings=emb.copy())  # guided mode edits them
@@ -157,6 +167,7 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
         raise InputError("texts", f"cannot fit topics on {len(texts)} texts "
                                   f"({type(e).__name__}: {e})") from None
     secs["cluster"] = clock() - t0
+    step("merging near-duplicate topics, reducing outliers, labelling")
     t0 = clock()
     topics = np.asarray(tm.topics_)
     ids = sorted(int(t) for t in set(topics.tolist()) if t != -1)
@@ -166,7 +177,7 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
             tm.merge_topics(texts, groups)
             topics = np.asarray(tm.topics_)
     model = TopicModel(tm, embedder, opts, taxonomy)
-    model.set_centroids(emb, topics)
+    model.set_centroids(emb, topics, embedder.coverage(texts))
     final = topics
     if opts.outliers != "none" and (topics == -1).any() and (topics != -1).any():
         final = np.asarray(tm.reduce_outliers(texts, topics.tolist(), strategy=opts.outliers,
@@ -195,8 +206,9 @@ class TopicModel:
         self.created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     # fitting helpers ------------------------------------------------------------------------
-    def set_centroids(self, emb: np.ndarray, topics: np.ndarray) -> None:
-        """Centroids of the clustered (non-outlier) texts; the assignment threshold from them."""
+    def set_centroids(self, emb: np.ndarray, topics: np.ndarray, coverage: np.ndarray) -> None:
+        """Centroids of the clustered (non-outlier) texts, and the assignment threshold: the
+        `assign_quantile` quantile of every training text's fit score (see `scores`)."""
         tm = self.bertopic
         ids = sorted(int(t) for t in tm.topic_representations_)
         present = set(topics.tolist())
@@ -205,9 +217,8 @@ class TopicModel:
         tm.topic_embeddings_ = np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
         self.topic_ids = [t for t in ids if t != -1]
         self.centroids = _unit(tm.topic_embeddings_[[ids.index(t) for t in self.topic_ids]])
-        member = topics != -1
-        if member.any() and self.topic_ids:
-            best = (emb[member] @ self.centroids.T).max(axis=1)
+        if self.topic_ids:  # novelty against all training texts, outliers included
+            _, best = self.scores(emb, coverage)
             self.threshold = float(np.quantile(best, self.opts.assign_quantile))
 
     def label_topics(self, final: np.ndarray) -> None:
@@ -241,15 +252,20 @@ class TopicModel:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
 
-    def assign(self, texts: list[str] | None = None, embeddings: np.ndarray | None = None
+    def scores(self, emb: np.ndarray, coverage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(nearest topic id, fit score) per text: cosine similarity to the nearest topic
+        centroid times the share of the text's words the embedder knows."""
+        sims = _unit(np.asarray(emb, dtype=np.float32)) @ self.centroids.T
+        return (np.asarray(self.topic_ids)[sims.argmax(axis=1)],
+                sims.max(axis=1) * np.asarray(coverage, dtype=np.float32))
+
+    def assign(self, texts: list[str], embeddings: np.ndarray | None = None
                ) -> tuple[list[int], np.ndarray]:
-        """(topic per text, similarity to the nearest topic); -1 below the threshold."""
+        """(topic per text, fit score); -1 when the score is below the model's threshold."""
         emb = self.embed(texts) if embeddings is None else embeddings
         if not self.topic_ids:
             return [-1] * len(emb), np.zeros(len(emb), dtype=np.float32)
-        sims = _unit(np.asarray(emb, dtype=np.float32)) @ self.centroids.T
-        best, score = sims.argmax(axis=1), sims.max(axis=1)
-        ids = np.asarray(self.topic_ids)[best]
+        ids, score = self.scores(emb, self.embedder.coverage(texts))
         return [int(t) if s >= self.threshold else -1 for t, s in zip(ids, score)], score
 
     def label(self, topic: int) -> str:
@@ -272,6 +288,7 @@ class TopicModel:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / META_FILE).unlink(missing_ok=True)  # a half-written folder is not a model
+        _quiet_bertopic()
         self.bertopic.save(folder, serialization="safetensors", save_ctfidf=True,
                            save_embedding_model=False)
         meta = self.meta()
@@ -284,8 +301,6 @@ class TopicModel:
     @classmethod
     def load(cls, folder: str | Path, models_root: Path | None = None) -> "TopicModel":
         """A model saved by `save`; `folder` may also be a `voc topics --out` folder."""
-        import logging
-
         folder = find_model(folder)
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         if meta.get("format", 0) > FORMAT:
@@ -297,7 +312,7 @@ class TopicModel:
         embedder = load_embedder(meta["embedder"], folder / "embedder", models_root)
         from bertopic import BERTopic
 
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        _quiet_bertopic()
         try:
             tm = BERTopic.load(str(folder), embedding_model=bertopic_backend(embedder))
         except (OSError, ValueError, KeyError) as e:
@@ -313,6 +328,14 @@ class TopicModel:
         emb = np.asarray(tm.topic_embeddings_, dtype=np.float32)
         m.centroids = _unit(emb[[ids.index(t) for t in m.topic_ids]]) if m.topic_ids else None
         return m
+
+
+def _quiet_bertopic() -> None:
+    """BERTopic warns on saving and loading without a sentence-transformers model: voc saves
+    and passes its own embedder, so the warning would only confuse."""
+    import logging
+
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)
 
 
 def find_model(folder: str | Path) -> Path:

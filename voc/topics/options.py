@@ -20,12 +20,16 @@ class TopicOptions:
     # 1-3-grams), "lsa-mix" (both), a model name from models/manifest.toml or a folder holding
     # a sentence-transformers model
     embedding: str = "lsa"
-    lsa_dims: int = 100
+    lsa_dims: int = 200
     mode: str = "free"
     taxonomy: str = ""  # YAML file; empty = configs/topics/taxonomy.yaml
     roles: list[str] = field(default_factory=lambda: ["customer"])
     min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 10 and 500
     min_samples: int = 0  # 0 = auto: min(min_cluster_size, 10)
+    cluster_selection: str = "eom"  # HDBSCAN cluster_selection_method: eom or leaf
+    # no topic may hold more than this share of the texts (HDBSCAN max_cluster_size): eom
+    # otherwise sometimes keeps one giant cluster near the root of the tree; 1 = no limit
+    max_cluster_share: float = 0.5
     n_neighbors: int = 15
     n_components: int = 5
     random_state: int = 42
@@ -35,17 +39,19 @@ class TopicOptions:
     outlier_threshold: float = 0.0
     zeroshot_min_similarity: float = 0.35
     top_n_words: int = 10
-    min_df: int = 2
-    # assign: a text whose similarity to its nearest topic is below this quantile of the
-    # training members' similarity to their own topic fits no topic
+    min_df: int = 2  # LSA vocabulary: words in at least this many texts
+    # assign: a text less similar to its nearest topic than this quantile of the training
+    # texts (each to its nearest topic) fits no topic
     assign_quantile: float = 0.05
-    emerging_min_size: int = 5  # smallest group of unfit texts reported as an emerging topic
+    emerging_min_size: int = 5  # smallest emerging topic (at least 0.2 % of the texts assigned)
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ConfigError(f"topics.mode {self.mode!r}: use {choices(MODES)}")
         if self.outliers not in OUTLIER_STRATEGIES:
             raise ConfigError(f"topics.outliers {self.outliers!r}: use {choices(OUTLIER_STRATEGIES)}")
+        if self.cluster_selection not in ("eom", "leaf"):
+            raise ConfigError(f"topics.cluster_selection {self.cluster_selection!r}: use eom or leaf")
         if isinstance(self.roles, str):
             self.roles = [r.strip() for r in self.roles.split(",") if r.strip()]
         bad = [r for r in self.roles if r not in ROLES]
@@ -60,7 +66,7 @@ class TopicOptions:
                 raise ConfigError(f"topics.{name} must be 0 (auto) or more, got {getattr(self, name)}")
         if self.min_cluster_size == 1:
             raise ConfigError("topics.min_cluster_size must be 0 (auto) or at least 2")
-        for name in ("merge_similarity", "assign_quantile", "zeroshot_min_similarity",
+        for name in ("merge_similarity", "assign_quantile", "max_cluster_share", "zeroshot_min_similarity",
                      "outlier_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"topics.{name} must be between 0 and 1, got {getattr(self, name)}")

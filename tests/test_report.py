@@ -1,0 +1,301 @@
+"""`voc report`: the pages, their numbers, escaping, the PII safeguard, optional topics, the
+`voc run` stage. The same pages in a real browser: tests/test_report_browser.py."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from voc.cli import app
+from voc.store import Workspace
+
+import report_workspace as RW
+
+runner = CliRunner()
+CHART_PAGES = ("index.html", "qa.html", "topics.html")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith("VOC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def ws_dir(tmp_path_factory):
+    return RW.shared(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def report(ws_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "dash"
+    r = runner.invoke(app, ["report", "--workspace", str(ws_dir), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == str(out / "index.html")
+    return out
+
+
+def page(out: Path, name: str) -> str:
+    return (out / name).read_text(encoding="utf-8")
+
+
+def page_data(text: str) -> dict:
+    m = re.search(r'<script type="application/json" id="voc-data">(.*?)</script>', text, re.S)
+    return json.loads(m.group(1))
+
+
+def plotly_js() -> str:
+    from voc.report.pages import plotly_js as js
+
+    return js()
+
+
+def plotly_banner() -> str:
+    return plotly_js()[:80]
+
+
+def test_pages_written_with_one_page_per_contact(report, ws_dir):
+    for name in ("index.html", "risk.html", "qa.html", "topics.html", "manifest.json"):
+        assert (report / name).is_file(), name
+    with Workspace(ws_dir) as ws:
+        n = ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+    assert len(list((report / "calls").glob("*.html"))) == n == 61
+    manifest = json.loads(page(report, "manifest.json"))
+    assert manifest["contacts"] == n and manifest["call_pages"] == n and manifest["redacted"] is True
+    assert manifest["topics_model"] == "topics-test"
+
+
+def test_self_contained_plotly_inlined_once_no_urls(report):
+    banner = plotly_banner()
+    for name in ("index.html", "risk.html", "qa.html", "topics.html",
+                 *[f"calls/{p.name}" for p in sorted((report / "calls").glob("*.html"))[:5]]):
+        text = page(report, name)
+        assert text.count(banner) == (1 if name in CHART_PAGES else 0), name
+        ours = text.replace(plotly_js(), "")                  # plotly's bundle names URLs it never loads here
+        assert not re.search(r"<script[^>]*\bsrc=", ours), name
+        assert not re.search(r"<link[^>]*stylesheet", ours), name
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", ours, re.I), name
+        assert "Content-Security-Policy" in text and "connect-src 'none'" in text
+        assert "Noto Sans CJK SC" in text                      # the CJK font first in the CSS
+
+
+def test_overview_cells_add_up(report, ws_dir):
+    data = page_data(page(report, "index.html"))
+    cells = data["cells"]
+    with Workspace(ws_dir) as ws:
+        n = ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+        levels = dict(ws.db.execute("SELECT risk_level, count(*) FROM analyses GROUP BY 1").fetchall())
+        neg = ws.db.execute("SELECT count(*) FROM analyses WHERE sentiment = 'negative'").fetchone()[0]
+    assert sum(c["n"] for c in cells) == n
+    assert sum(c["high"] for c in cells) == levels.get("high", 0)
+    assert sum(c["neg"] for c in cells) == neg
+    assert sum(c["insp"] for c in cells) == n
+    assert {c["channel"] for c in cells} >= {"call", "chat"}
+    f = data["filters"]
+    assert f["min"] == "2026-11-01" and f["min"] <= f["max"]
+    assert set(f["teams"]) == {c["team"] for c in cells}
+    assert sum(sum(c["topics"].values()) for c in cells) == n      # every contact has a topic
+
+
+def test_qa_scores_match_voc_review_scorecard(report, ws_dir):
+    from voc.inspect.review import workspace_scorecards
+
+    from voc.report import data as D
+
+    with Workspace(ws_dir) as ws:
+        expected = {r["agent"]: r["mean_score"] for r in workspace_scorecards(ws, "agent")}
+        contacts = D.contacts(ws, findings=D.findings(ws))
+        qa = D.qa(contacts, D.findings(ws), D.rules_applied(ws, {c["id"] for c in contacts}))
+    assert {r["agent"]: r["mean_score"] for r in qa["agents"]} == expected
+    states = {s["state"]: s["findings"] for s in qa["states"]}
+    assert states["confirmed"] == 1 and states["dismissed"] == 1 and states["overturned"] == 1
+    assert states["appealed"] == 1
+    text = page(report, "qa.html")
+    for name in ("规则命中率", "班组记分卡", "坐席记分卡", "按复核状态的发现", "已撤销", "申诉成立"):
+        assert name in text
+
+
+def test_dismissed_finding_no_longer_deducts(tmp_path, ws_dir):
+    from voc.report import data as D
+
+    ws_copy = RW.copy(ws_dir, tmp_path / "ws")
+    with Workspace(ws_copy) as ws:
+        f = next(x for x in ws.findings() if x["state"] == "open" and x["deduct"])
+        before = next(c for c in D.contacts(ws, findings=D.findings(ws)) if c["id"] == f["transcript_id"])
+        ws.append_review_events([{"finding_id": f["finding_id"], "action": "dismiss", "from_state": "open",
+                                  "to_state": "dismissed", "reviewer": "t", "reason": "误报"}])
+        after = next(c for c in D.contacts(ws, findings=D.findings(ws)) if c["id"] == f["transcript_id"])
+    assert after["qa_score"] == min(100.0, before["qa_score"] + f["deduct"])
+    assert after["findings"] == before["findings"] - 1
+
+
+def test_risk_queue_ranked_with_reasons_and_links(report):
+    text = page(report, "risk.html")
+    rows = re.findall(r'<tr data-d="[^"]*".*?</tr>', text, re.S)
+    assert rows
+    scores = [float(re.search(r'<td class="num score">([0-9.]+)</td>', r).group(1)) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    for r in rows:
+        assert 'data-level="high"' in r or 'data-level="medium"' in r
+        link = re.search(r'href="calls/([^"]+)"', r).group(1)
+        assert (report / "calls" / html.unescape(link)).is_file()
+        assert "<li>" in r                                        # at least one reason
+
+
+def test_hostile_text_is_escaped_everywhere(report):
+    from voc.report.data import page_name
+
+    call = page(report, "calls/" + page_name(RW.HOSTILE_ID))
+    assert page_name(RW.HOSTILE_ID).startswith("c-")            # no path from the id
+    for text in [call, *(page(report, n) for n in ("index.html", "risk.html", "qa.html", "topics.html"))]:
+        assert "<script>alert" not in text
+        assert "<img src=x" not in text and "<svg onload" not in text and "<b>A9</b>" not in text
+        data = re.search(r'id="voc-data">(.*?)</script>', text, re.S)
+        if data:
+            assert "<" not in data.group(1)                       # tojson escapes every <
+    assert "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in call
+    assert "&lt;img src=x onerror=alert(3)&gt;" in call
+    assert "[银行卡]" in call and RW.card_number() not in call
+
+
+def test_call_detail_transcript_findings_highlighted(report, ws_dir):
+    from voc.report.data import page_name
+
+    with Workspace(ws_dir) as ws:
+        f = next(x for x in ws.findings() if any(e.get("match") for e in x["evidence"])
+                 and x["transcript_id"] != RW.HOSTILE_ID)
+        utts = ws.db.execute("SELECT count(*) FROM utterances WHERE transcript_id = ?",
+                             [f["transcript_id"]]).fetchone()[0]
+    text = page(report, "calls/" + page_name(f["transcript_id"]))
+    assert text.count('<tr id="u-') == utts
+    match = next(e["match"] for e in f["evidence"] if e.get("match")).split("、")[0]
+    assert re.search(r'<mark class="finding[^"]*" title="[^"]*">[^<]*' + re.escape(html.escape(match)), text)
+    assert f'id="finding-{f["finding_id"]}"' in text and f["rule_name"] in text
+    assert re.search(r'<span class="role (agent|customer)">(坐席|客户)</span>', text)
+    assert re.search(r'<td class="t">\d\d:\d\d–\d\d:\d\d</td>', text)
+    assert 'class="sent ' in text                                # per-utterance sentiment
+
+
+def test_topics_page_with_a_model(report):
+    text = page(report, "topics.html")
+    for label in RW.TOPIC_LABELS.values():
+        assert label in text
+    assert 'id="emerging-table"' in text and "新兴·数字人民币" in text
+    assert "[银行卡]" in text and RW.card_number() not in text      # representative text masked
+    data = page_data(text)
+    assert set(data["charts"]) == {"topic_sizes", "topic_trend"}
+
+
+def test_no_topics_says_so(tmp_path):
+    ws_dir = RW.build(tmp_path / "b", n=12, topics=False, reviews=False)
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", "dash"])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "dash" / "topics.html").read_text(encoding="utf-8")
+    assert 'id="no-topics"' in text and "voc topics" in text and plotly_banner() not in text
+    assert 'id="no-topics"' in (tmp_path / "dash" / "index.html").read_text(encoding="utf-8")
+    with Workspace(ws_dir) as ws:                       # topic tables missing altogether
+        ws.db.execute("DROP TABLE topic_assignments; DROP TABLE topics; DROP TABLE topic_models")
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", "dash2", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["topics"] is False
+    assert 'id="no-topics"' in (tmp_path / "dash2" / "topics.html").read_text(encoding="utf-8")
+
+
+def _transcript_cells(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", " ".join(re.findall(r'<td class="text">(.*?)</td>', text, re.S))))
+
+
+def test_pii_safeguard_on_raw_transcripts(tmp_path):
+    """`voc demo generate` stores raw transcripts: the report masks them anyway, unless told not
+    to (then every page says so)."""
+    from voc.text.pii import find_pii
+
+    ws_dir = RW.build(tmp_path / "raw", n=40, analyze=False, topics=False, reviews=False)
+    with Workspace(ws_dir) as ws:
+        raw = [t for t in ws.transcripts() if find_pii(t.text, asr=True)]
+    assert raw, "the demo set should contain read-out numbers"
+    assert runner.invoke(app, ["report", "-w", str(ws_dir), "--out", "masked"]).exit_code == 0
+    assert runner.invoke(app, ["report", "-w", str(ws_dir), "--out", "open", "--no-redact"]).exit_code == 0
+    from voc.report.data import page_name
+
+    for t in raw:
+        masked = (tmp_path / "masked" / "calls" / page_name(t.id)).read_text(encoding="utf-8")
+        assert not find_pii(_transcript_cells(masked), asr=True), t.id
+        assert "pii-warning" not in masked
+    opened = (tmp_path / "open" / "calls" / page_name(raw[0].id)).read_text(encoding="utf-8")
+    assert find_pii(_transcript_cells(opened), asr=True)
+    assert 'id="pii-warning"' in opened
+    with Workspace(ws_dir) as ws:
+        runs = [r for r in ws.runs() if r["command"] == "report"]
+    assert [json.loads(r["config"])["privacy.redact"] for r in runs] == [True, False]
+    assert all(r["status"] == "ok" for r in runs)
+
+
+def test_date_range_and_stale_pages(tmp_path, ws_dir):
+    out = tmp_path / "dash"
+    assert runner.invoke(app, ["report", "-w", str(ws_dir), "--out", str(out)]).exit_code == 0
+    n_all = len(list((out / "calls").glob("*.html")))
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", str(out), "--since", "2026-11-03",
+                            "--until", "2026-11-05", "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert 0 < s["contacts"] < n_all and s["since"] == "2026-11-03"
+    assert len(list((out / "calls").glob("*.html"))) == s["contacts"]      # old pages removed
+    cells = page_data((out / "index.html").read_text(encoding="utf-8"))["cells"]
+    assert {c["d"] for c in cells} <= {"2026-11-03", "2026-11-04", "2026-11-05"}
+
+
+def test_files_voc_did_not_write_are_kept(tmp_path, ws_dir):
+    mine = tmp_path / "site" / "calls" / "notes.html"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my notes", encoding="utf-8")
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", str(tmp_path / "site"), "--since", "2026-11-14"])
+    assert r.exit_code == 0, r.output
+    assert mine.read_text(encoding="utf-8") == "my notes"
+
+
+def test_errors_are_one_line(tmp_path):
+    r = runner.invoke(app, ["report", "-w", str(tmp_path / "nothing"), "--out", "x"])
+    assert r.exit_code == 1 and "no workspace here" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "nothing").exists()                  # no empty workspace created
+    ws_dir = tmp_path / "ws"
+    Workspace(ws_dir).close()
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--since", "yesterday"])
+    assert r.exit_code == 1 and "--since 'yesterday'" in r.output
+
+
+def test_empty_workspace_renders(tmp_path):
+    Workspace(tmp_path / "ws").close()
+    r = runner.invoke(app, ["report", "-w", str(tmp_path / "ws"), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["contacts"] == 0 and Path(s["index"]) == tmp_path / "ws" / "reports" / "index.html"
+    assert "还没有联络记录" in Path(s["index"]).read_text(encoding="utf-8")
+
+
+def test_voc_run_night_stage(tmp_path, ws_dir):
+    from voc.config import load_settings
+    from voc.report import run_stage
+
+    ws_copy = RW.copy(ws_dir, tmp_path / "ws")
+    with Workspace(ws_copy) as ws:
+        s = run_stage(ws, "run-1", load_settings({"workspace.path": str(ws_copy)}))
+    assert Path(s["index"]) == ws_copy / "reports" / "index.html" and s["run_id"] == "run-1"
+    assert "run-1" in (ws_copy / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+def test_cli_import_stays_light():
+    code = ("import sys, voc.cli; bad = [m for m in ('plotly', 'jinja2', 'openpyxl', 'voc.report.pages') "
+            "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,141 @@
+"""Dependability: a real `voc run` killed with SIGKILL at random points (seeded) and started
+again until it finishes stores exactly what a clean run stores: every input once, nothing lost,
+nothing duplicated, the bad input in the failure list once, and no worker left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from run_helpers import PY, make_night, snapshot
+
+SEED = 20260501
+N_CALLS = 10
+KILLS = 4
+
+
+def _voc_run(night: Path, ws: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([PY, "-m", "voc", "run", str(night), "-w", str(ws), "--workers", "2",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _gone(pids: list[int], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()
+                 and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _kill_at(proc: subprocess.Popen, after_inputs: int, delay: float) -> tuple[bool, list[dict]]:
+    """Read events until `after_inputs` inputs are reported (0: none needed), wait `delay`,
+    then SIGKILL. Returns (killed before it finished, events seen)."""
+    events = []
+    if after_inputs:
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if sum(e["event"] == "input" and e["status"] in ("done", "failed") for e in events) >= after_inputs:
+                break
+    time.sleep(delay)
+    workers = _children(proc.pid)
+    if proc.poll() is not None:
+        return False, events
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _gone(workers), "worker processes outlived the killed run"
+    return True, events
+
+
+@pytest.mark.slow
+def test_killed_and_restarted_night_equals_a_clean_one(tmp_path):
+    # small commits, so kills land between them; QA inspection as the later stage (its
+    # writes are checked too); the dashboard is left out (a page, not stored records)
+    env = dict(os.environ, VOC_RUN_COMMIT_EVERY="2", VOC_RUN_STAGES="inspect")
+    night = tmp_path / "night"
+    make_night(night, N_CALLS, bad=1)
+
+    clean = subprocess.run([PY, "-m", "voc", "run", str(night), "-w", str(tmp_path / "clean"),
+                            "--workers", "2", "--json"], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert clean.returncode == 1, clean.stderr  # the broken file
+    s = json.loads(clean.stdout.splitlines()[-1])
+    assert (s["succeeded"], s["failed"]) == (N_CALLS, 1)
+    want = snapshot(tmp_path / "clean")
+
+    rng = random.Random(SEED)
+    ws = tmp_path / "killed"
+    kills = attempts = 0
+    plan = []
+    while True:
+        attempts += 1
+        assert attempts <= KILLS + 6, "the night never finished"
+        proc = _voc_run(night, ws, env)
+        if kills < KILLS:
+            # a kill point: at start-up, or after k more inputs are reported, plus a random delay
+            after = rng.choice([0, 1, 2, 3])
+            delay = rng.uniform(0.0, 2.5) if after else rng.uniform(0.5, 6.0)
+            killed, _ = _kill_at(proc, after, delay)
+            plan.append((after, round(delay, 2), killed))
+            if killed:
+                kills += 1
+                continue
+        out, _ = proc.communicate(timeout=300)
+        summary = json.loads(out.splitlines()[-1])
+        assert summary["event"] == "summary" and proc.returncode == 1
+        break
+    assert kills == KILLS, plan
+
+    got = snapshot(ws)
+    assert got["counts"]["transcripts"] == (N_CALLS, N_CALLS)  # no duplicate rows anywhere
+    assert got["counts"]["analyses"] == (N_CALLS, N_CALLS)
+    assert got["counts"]["utterances"][0] == got["counts"]["utterances"][1]
+    assert got["transcripts"] == want["transcripts"]  # ids, sources, texts, meta
+    assert got["utterances"] == want["utterances"]
+    assert got["analyses"] == want["analyses"]
+    assert len(got["inspections"]) == N_CALLS and got["inspections"] == want["inspections"]
+    assert got["findings"] == want["findings"]
+
+    import duckdb
+
+    con = duckdb.connect(str(ws / "voc.duckdb"), read_only=True)
+    try:
+        statuses = con.execute("SELECT status, count(*) FROM runs GROUP BY 1 ORDER BY 1").fetchall()
+        failures = con.execute("SELECT source FROM failures").fetchall()
+        marks = con.execute("SELECT count(*), count(DISTINCT transcript_id) FROM stage_marks "
+                            "WHERE stage = 'inspect'").fetchone()
+        done = con.execute("SELECT sha256, count(*) FROM run_inputs WHERE status = 'done' "
+                           "GROUP BY 1 HAVING count(*) > 1").fetchall()
+    finally:
+        con.close()
+    # every killed run is marked interrupted by the next one, none is left "running"; the last
+    # finished ("failed": the broken file), which is in the failure list once; no input was
+    # committed twice
+    statuses = dict(statuses)  # (a run killed while exiting has already recorded its end)
+    assert set(statuses) <= {"failed", "interrupted"} and statuses["failed"] >= 1, statuses
+    assert [Path(f[0]).name for f in failures] == ["broken_0.wav"]
+    assert done == []
+    assert marks == (N_CALLS, N_CALLS)
+
+    # and the finished night, run again, does nothing and says so
+    again = subprocess.run([PY, "-m", "voc", "run", str(night), "-w", str(ws)], capture_output=True,
+                           text=True, env=env, timeout=120)
+    assert again.returncode == 1 and "nothing to do" in again.stderr
+    assert snapshot(ws) == got

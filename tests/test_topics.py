@@ -1,0 +1,303 @@
+"""voc.topics on real texts: tokens, taxonomy, fit, reproducibility, save/load, assignment,
+emerging topics, trends, offline charts, workspace, the sentence-transformers path."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import topics_helpers as H
+from voc.errors import ConfigError, InputError, ModelError
+from voc.schema import Transcript, Utterance
+
+
+# -- tokens, options, taxonomy ----------------------------------------------------------------
+
+
+def test_tokens_drop_fillers_greetings_script_and_numbers():
+    from voc.text.normalize import normalize
+    from voc.topics.embed import add_words, topic_tokens
+    from voc.topics.taxonomy import load_taxonomy
+
+    add_words(load_taxonomy().seed_words())
+    words = topic_tokens(normalize("嗯嗯，那个，就是您好请问有什么可以帮您，我的信用卡被暴力催收了，"
+                                   "还爆通讯录，2022年3月扣了年费300元，谢谢"))
+    assert {"信用卡", "暴力催收", "爆通讯录", "年费"} <= set(words)
+    assert not {"嗯", "那个", "就是", "您好", "请问", "谢谢", "2022", "300", "年", "月"} & set(words)
+
+
+def test_options_are_checked_and_name_the_choices():
+    from voc.config import load_settings
+    from voc.topics.options import TopicOptions
+
+    with pytest.raises(ConfigError, match="free, guided or zeroshot"):
+        TopicOptions(mode="magic")
+    with pytest.raises(ConfigError, match="customer"):
+        TopicOptions(roles=["boss"])
+    o = TopicOptions.from_settings(load_settings(), mode="guided", nr_topics=None)
+    assert o.mode == "guided" and o.roles == ["customer"] and o.nr_topics == 0
+    assert o.cluster_size(300) == 10 and o.cluster_size(4592) == 46 and o.cluster_size(10 ** 6) == 500
+
+
+def test_default_taxonomy_and_a_banks_own(tmp_path):
+    from voc.topics.taxonomy import load_taxonomy, match_category
+
+    tax = load_taxonomy()
+    assert {"催收", "年费/收费", "合同条款", "客户服务", "营销宣传", "征信", "盗刷"} <= set(tax.names)
+    assert "暴力催收" in tax.categories[tax.names.index("催收")].seeds
+    assert match_category([("催收", 0.5), ("骚扰", 0.3), ("工作", 0.2)], tax) == ("催收", ["催收", "骚扰"])
+    assert match_category([("天气", 1.0)], tax) == (None, [])
+
+    own = tmp_path / "bank.yaml"
+    own.write_text("name: 我行\ntopics:\n  - name: 分期\n    seeds: [分期, 账单分期]\n"
+                   "  - name: 积分\n    seeds: 积分，兑换\n", encoding="utf-8")
+    mine = load_taxonomy(own)
+    assert mine.names == ["分期", "积分"] and mine.categories[1].seeds == ("积分", "兑换")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("topics:\n  - name: 空\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no seed words"):
+        load_taxonomy(bad)
+    with pytest.raises(InputError, match="cannot read"):
+        load_taxonomy(tmp_path / "missing.yaml")
+
+
+def test_customer_side_text_by_default():
+    from voc.topics.pipeline import collect, topic_text
+
+    t = Transcript("c1", "x.wav", "call", 30.0, {"time": "2026-05-01T10:00:00", "product": "信用卡"}, [
+        Utterance(0, 1, "ch0", "agent", "您好，很高兴为您服务"),
+        Utterance(1, 3, "ch1", "customer", "我的卡被盗刷了，卡号6222021234567894"),
+        Utterance(3, 4, "ch0", "agent", "请您稍等")])
+    assert topic_text(t) == "我的卡被盗刷了，卡号6222021234567894"
+    assert "您好" in topic_text(t, ["all"]) and topic_text(t, ["agent"]).startswith("您好")
+    unknown = Transcript("c2", "chat", "chat", None, {}, [Utterance(None, None, "a", "unknown", "你好"),
+                                                          Utterance(None, None, "b", "unknown", "年费")])
+    assert topic_text(unknown) == "你好年费"
+    docs, empty = collect([t, unknown], ["customer"])
+    assert [d.id for d in docs] == ["c1", "c2"] and not empty
+    assert "6222021234567894" not in docs[0].text  # redacted before anything is kept
+    assert docs[0].fields == {"product": "信用卡", "channel": "call"}
+    assert docs[0].time == "2026-05-01T10:00:00"
+    docs, empty = collect([t], ["unknown"])
+    assert docs == [] and empty == ["c1"]
+
+
+# -- fit --------------------------------------------------------------------------------------
+
+
+def test_fit_finds_readable_chinese_topics_on_real_complaints():
+    r = H.fitted()
+    m = r.model
+    assert len(r.topics) == 300 and -1 not in r.topics  # outliers reduced
+    assert -1 in r.clustered and len(m.topic_ids) >= 3
+    labels = [row.label for row in r.table if row.topic != -1]
+    assert all(re.search(r"[\u4e00-\u9fff]", lab) for lab in labels)
+    assert len(set(labels)) == len(labels)
+    # complaints about debt collection form a topic, mostly labelled 催收行为类 by people
+    y = np.array(H.celine()[1])
+    collection = [row for row in r.table if "催收" in row.keywords[:3]]
+    assert collection and "催收" in collection[0].label
+    members = np.array(r.topics) == collection[0].topic
+    assert (y[members] == 0).mean() > 1.8 * (y == 0).mean()
+    assert any(row.label.startswith(("催收｜", "还款与借贷｜", "年费/收费｜")) for row in r.table)
+    assert all(row.representative for row in r.table if row.topic != -1)
+    assert r.label(r.topics[0]) == m.label(r.topics[0])
+
+
+def test_same_input_same_topics():
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+
+    again = fit_topics(list(H.normalised()), TopicOptions(min_cluster_size=10))
+    first = H.fitted()
+    assert again.topics == first.topics and again.clustered == first.clustered
+    assert [r.label for r in again.table] == [r.label for r in first.table]
+
+
+def test_too_few_texts_is_an_input_error():
+    from voc.topics.model import fit_topics
+
+    with pytest.raises(InputError, match="at least 10"):
+        fit_topics(["信用卡年费"] * 3)
+
+
+# -- save, load, assign -----------------------------------------------------------------------
+
+
+def test_saved_model_is_safetensors_and_assigns_like_the_fitted_one():
+    from voc.topics.model import TopicModel
+
+    folder = H.saved()
+    names = {p.name for p in folder.rglob("*") if p.is_file()}
+    assert {"topic_embeddings.safetensors", "ctfidf.safetensors", "ctfidf_config.json",
+            "config.json", "topics.json", "voc_topics.json", "lsa.safetensors", "lsa.json"} <= names
+    assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib", ".bin"))]
+    fitted = H.fitted().model
+    loaded = TopicModel.load(folder.parent if folder.name == "model" else folder)
+    texts = list(H.normalised())
+    a1, s1 = fitted.assign(texts)
+    a2, s2 = loaded.assign(texts)
+    assert a1 == a2 and np.allclose(s1, s2, atol=1e-6)
+    assert loaded.labels == fitted.labels and loaded.model_id == fitted.model_id
+    assert np.mean(np.array(a1) == np.array(H.fitted().topics)) > 0.7  # agrees with the fit
+    assert loaded.bertopic.vectorizer_model.transform(["信用卡被暴力催收"]).sum() >= 1
+    with pytest.raises(ModelError, match="not a voc topic model"):
+        TopicModel.load(folder / "embedder")
+
+
+def test_emerging_topic_from_texts_no_topic_fits():
+    """Complaints about late food delivery are new to a bank-complaint model: most fit no
+    topic, and they group into one emerging topic."""
+    from voc.text.normalize import normalize
+    from voc.topics.assign import assign_texts
+
+    bank = list(H.normalised())[:60]
+    food = [normalize(t) for t in H.waimai(60)]
+    res = assign_texts(H.fitted().model, bank + food)
+    assert np.mean([t == -1 for t in res.topics[60:]]) > 0.5
+    assert np.mean([t == -1 for t in res.topics[:60]]) < 0.2
+    assert res.groups, "no emerging topic"
+    g = res.groups[0]
+    members = [i for i, e in enumerate(res.emerging) if e == g.key]
+    assert g.key == "E1" and g.size == len(members) >= 5 and g.label.startswith("新话题E1：")
+    assert sum(i >= 60 for i in members) / len(members) >= 0.7
+    assert set(g.keywords) & {"送", "外卖", "送餐", "慢", "小时", "味道", "难吃", "饭", "送到", "分钟"}
+    assert res.labels(H.fitted().model)[members[0]] == g.label
+
+
+# -- trends and charts ------------------------------------------------------------------------
+
+
+def test_trends_by_day_week_and_class():
+    from voc.topics import trends
+
+    rows = [{"topic": t, "topic_label": f"T{t}", "time": d, "product": p}
+            for t, d, p in [(0, "2026-05-04 09:00", "信用卡"), (0, "2026-05-04T10:00:00", "信用卡"),
+                            (1, "2026-05-05", "借记卡"), (1, "2026-05-11", "借记卡"),
+                            (1, "2026-05-11", "信用卡"), (2, None, "信用卡"), (0, "bad", None)]]
+    day = trends.over_time(rows, "day")
+    assert [(r["period"], r["topic"], r["count"]) for r in day] == [
+        ("2026-05-04", 0, 2), ("2026-05-05", 1, 1), ("2026-05-11", 1, 2)]
+    week = trends.over_time(rows, "week")
+    assert {(r["period"], r["topic"]): r["share"] for r in week} == {
+        ("2026-05-04", 0): 0.6667, ("2026-05-04", 1): 0.3333, ("2026-05-11", 1): 1.0}
+    cls = trends.per_class(rows, "product")
+    card = [r for r in cls if r["class"] == "信用卡"]
+    assert sum(r["count"] for r in card) == 4 and abs(sum(r["share"] for r in card) - 1) < 1e-3
+    up = trends.rising(rows, "week", min_count=1)
+    assert up[0]["topic"] == 1 and up[0]["change"] > 0
+    with pytest.raises(ConfigError, match="day or week"):
+        trends.over_time(rows, "month")
+
+
+def test_charts_are_self_contained_html(tmp_path):
+    from voc.topics import charts, trends
+
+    rows = [{"topic": i % 3, "topic_label": f"话题{i % 3}", "time": f"2026-05-0{1 + i % 4}",
+             "channel": "call" if i % 2 else "chat"} for i in range(30)]
+    figs = [charts.sizes_figure(trends.topic_sizes(rows)),
+            charts.time_figure(trends.over_time(rows)),
+            charts.class_figure(trends.per_class(rows, "channel"), "channel"),
+            charts.emerging_figure([{"label": "新话题E1：外卖", "size": 7}])]
+    p = charts.write_html(tmp_path / "t.html", figs, "话题")
+    page = p.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src\s*=\s*[\"']?(https?:)?//", page, re.I)
+    assert not re.search(r"<link[^>]+href\s*=\s*[\"']?(https?:)?//", page, re.I)
+    assert page.count("Plotly.newPlot") == 4 and len(page) > 1_000_000  # plotly.js inlined
+    assert all(json.dumps(w)[1:-1] in page for w in ("话题0", "新话题E1"))  # JSON-escaped
+    assert "<script" not in charts.figure_div(figs[0]).split("Plotly.newPlot")[0].split(">", 1)[0]
+
+
+# -- workspace and voc run hook ---------------------------------------------------------------
+
+
+def test_assignments_and_topics_go_to_the_workspace(tmp_path):
+    from voc.store import Workspace
+    from voc.topics.pipeline import store
+
+    m = H.fitted().model
+    rows = [{"id": f"c{i}", "topic": t, "topic_label": m.label(t), "time": "2026-05-01",
+             "product": "信用卡"} for i, t in enumerate(H.fitted().topics[:20])]
+    with Workspace(tmp_path / "ws") as ws:
+        store(ws, m, rows, None)
+        store(ws, m, rows[:5], None)  # again: replaced, not duplicated
+        got = ws.topic_assignments()
+        assert len(got) == 20 and got[0]["model_id"] == m.model_id
+        assert got[0]["fields"] == {"product": "信用卡"} and got[0]["time"] == "2026-05-01"
+        table = ws.topics()
+        assert {r["topic"] for r in table} == {r.topic for r in m.table}
+        assert ws.topic_models()[0]["n_topics"] == len(m.topic_ids)
+
+
+def test_run_stage_hook(tmp_path):
+    from voc.config import load_settings
+    from voc.run import StageSkipped
+    from voc.store import Workspace
+    from voc.topics import run_stage
+
+    texts = H.celine(5)[0]
+    batch = [(Transcript(f"id{i}", "x.csv", "text", None, {"time": "2026-05-02"},
+                         [Utterance(None, None, "text", "customer", t)]), {}) for i, t in enumerate(texts)]
+    with Workspace(tmp_path / "ws") as ws:
+        with pytest.raises(StageSkipped, match="topics.model"):
+            run_stage(batch, ws, None, load_settings(environ={}))
+        s = load_settings({"topics.model": str(H.saved())}, environ={})
+        assert run_stage(batch, ws, "r1", s) == 5
+        rows = ws.topic_assignments()
+        assert [r["id"] for r in rows] == [f"id{i}" for i in range(5)]
+        assert all(r["run_id"] == "r1" for r in rows)
+
+
+# -- sentence-transformers from a local folder ------------------------------------------------
+
+
+def test_sentence_transformers_embedder_from_a_local_folder(tmp_path, no_network):
+    from voc.topics.embed import SentenceEmbedder, make_embedder
+    from voc.topics.model import TopicModel, fit_topics
+    from voc.topics.options import TopicOptions
+
+    texts = list(H.normalised())[:120]
+    folder = H.tiny_sentence_model(tmp_path, texts)
+    e = make_embedder(str(folder))
+    assert isinstance(e, SentenceEmbedder)
+    r = fit_topics(texts, TopicOptions(min_cluster_size=10, embedding=str(folder)))
+    assert r.model.embedder.info()["kind"] == "sentence-transformers"
+    out = r.model.save(tmp_path / "model")
+    assert not (out / "embedder" / "lsa.json").exists()
+    loaded = TopicModel.load(out)
+    assert loaded.assign(texts[:30])[0] == r.model.assign(texts[:30])[0]
+    with pytest.raises(ConfigError, match="unknown embedding"):
+        make_embedder("no-such-model")
+    with pytest.raises(ModelError, match="not a sentence-transformers model"):
+        SentenceEmbedder(tmp_path).embed(["x"])
+
+
+def test_manifest_has_a_chinese_embedding_model_to_fetch():
+    from voc.models import load_manifest
+
+    specs = load_manifest()
+    emb = [s for s in specs.values() if s.engine == "sentence-transformers"]
+    assert any("bge-small-zh" in s.source for s in emb)
+    assert all(s.source.startswith("huggingface:") for s in emb)
+
+
+# -- guided and zero-shot ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["guided", "zeroshot"])
+def test_guided_and_zeroshot_use_the_taxonomy(mode):
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+
+    r = fit_topics(list(H.normalised()), TopicOptions(min_cluster_size=10, mode=mode,
+                                                      zeroshot_min_similarity=0.3))
+    names = set(r.model.taxonomy.names)
+    cats = [row.category for row in r.table if row.category]
+    assert cats and set(cats) <= names
+    if mode == "zeroshot":  # zero-shot topics carry their category whatever their keywords
+        assert r.model.bertopic.zeroshot_topic_list
+    else:
+        assert r.model.bertopic.seed_topic_list and r.model.bertopic.ctfidf_model.seed_words

@@ -1,0 +1,78 @@
+"""`voc report --workspace W --out DIR`: the offline dashboards (prints the index page's path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from voc.cli import common
+
+SINCE = typer.Option(None, "--since", help="First contact date to include (YYYY-MM-DD).")
+UNTIL = typer.Option(None, "--until", help="Last contact date to include (YYYY-MM-DD).")
+NO_REDACT = typer.Option(False, "--no-redact",
+                         help="Do not re-mask card/ID/phone numbers in what is written "
+                              "(recorded with the run, and said on every page).")
+
+
+def check_date(value: str | None, flag: str) -> str | None:
+    from datetime import date
+
+    from voc.errors import ConfigError
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ConfigError(f"{flag} {value!r}: expected a date like 2026-11-01") from None
+
+
+def open_workspace(cfg):
+    """The existing workspace of the settings (reports never create an empty one)."""
+    from voc.errors import WorkspaceError
+    from voc.store import DB_NAME, Workspace, default_path
+
+    path = default_path(cfg)
+    if not (Path(path) / DB_NAME).exists():
+        raise WorkspaceError(f"{path}: no workspace here (no {DB_NAME}); give --workspace, or run "
+                             f"voc analyze / voc inspect / voc run first")
+    return Workspace(path)
+
+
+@common.handle_errors
+def report(
+    workspace: Optional[Path] = common.WORKSPACE_OPT,
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Folder for the pages. Default: report.out, else "
+                                            "<workspace>/reports."),
+    since: Optional[str] = SINCE, until: Optional[str] = UNTIL, no_redact: bool = NO_REDACT,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+):
+    """Offline dashboards: overview, risk queue, QA, topics and a page per call (HTML that
+    opens from file://, no network)."""
+    from voc.report import report as build_report
+
+    cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
+                             "privacy.redact": False if no_redact else None})
+    since, until = check_date(since, "--since"), check_date(until, "--until")
+    with open_workspace(cfg) as ws:
+        run_cfg = {k: v for k, v, _ in cfg.rows()} | {"out": str(out) if out else None,
+                                                      "since": since, "until": until}
+        run_id = ws.start_run("report", run_cfg)
+        try:
+            summary = build_report(ws, out, cfg, since=since, until=until, run_id=run_id)
+        except BaseException:
+            ws.finish_run(run_id, succeeded=0, failed=0, status="failed")
+            raise
+        ws.finish_run(run_id, succeeded=summary["contacts"], failed=0)
+    if as_json:
+        common.echo_json(summary)
+        return
+    common.err(f"report: {summary['contacts']} contacts, {summary['risk_queue']} in the risk queue, "
+               f"{summary['findings']} findings, topics: {'yes' if summary['topics'] else 'none'}, "
+               f"{summary['call_pages']} call pages"
+               + ("" if summary["redacted"] else "; PII NOT masked (--no-redact)")
+               + f" -> {summary['out']}")
+    typer.echo(summary["index"])

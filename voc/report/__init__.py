@@ -1,0 +1,91 @@
+"""Offline dashboards and audit exports (`voc report`, `voc export`).
+
+    from voc.report import report, export
+    summary = report(ws, "out/dashboard", settings)    # index.html, risk.html, qa.html, ...
+    summary = export(ws, "out/audit", settings, fmt="both")
+
+Modules: data (queries returning plain dicts and lists, the PII safeguard), pages (Jinja2
+templates under templates/, plotly charts, one self-contained HTML file per page), export
+(xlsx and CSV with a BOM for audits). `run_stage` is the night stage `voc run` calls once at the
+end of a run that changed anything: it rewrites the dashboard in <workspace>/reports.
+
+Settings (configs/default.toml, [report]): qa_pass_score, risk_queue_size, out,
+export_min_risk; privacy.redact and privacy.keep_last decide the PII safeguard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXPORT_FORMATS = ("xlsx", "csv", "both")
+RISK_LEVELS = ("high", "medium", "low")
+
+
+def _opt(settings, key: str, default):
+    try:
+        return settings[key]
+    except (KeyError, TypeError):
+        return default
+
+
+def _rules(settings):
+    """The configured QA rules (for rule names of rules that never fired); None if unusable."""
+    try:
+        from voc.inspect import load_rules
+
+        return load_rules(_opt(settings, "inspect.rules", "") or None).rules
+    except Exception:  # noqa: BLE001 - names come from the stored findings then
+        return None
+
+
+def default_out(ws, settings=None) -> Path:
+    out = _opt(settings, "report.out", "") if settings is not None else ""
+    return Path(out) if out else Path(ws.path) / "reports"
+
+
+def report(ws, out=None, settings=None, *, since=None, until=None, run_id: str | None = None) -> dict:
+    """Write the dashboards for the contacts of `ws` (optionally only those from `since` to
+    `until`, ISO dates) into `out` (default: report.out, else <workspace>/reports)."""
+    from voc.report.pages import build
+
+    if settings is None:
+        from voc.config import load_settings
+
+        settings = load_settings()
+    return build(ws, Path(out) if out else default_out(ws, settings),
+                 redact=bool(_opt(settings, "privacy.redact", True)),
+                 keep_last=int(_opt(settings, "privacy.keep_last", 0)), since=since, until=until,
+                 pass_score=float(_opt(settings, "report.qa_pass_score", 80.0)),
+                 risk_queue_size=int(_opt(settings, "report.risk_queue_size", 500)),
+                 rules=_rules(settings), run_id=run_id)
+
+
+def export(ws, out, settings=None, *, fmt: str = "both", since=None, until=None,
+           min_risk: str | None = None, run_id: str | None = None) -> dict:
+    """Write the audit tables (findings with review history, high-risk contacts, run records)
+    as xlsx and/or CSV (UTF-8 with BOM) into `out`."""
+    from voc.errors import ConfigError, choices
+    from voc.report.audit import write_export
+
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"export format {fmt!r}; choose {choices(EXPORT_FORMATS)}")
+    if settings is None:
+        from voc.config import load_settings
+
+        settings = load_settings()
+    level = min_risk or _opt(settings, "report.export_min_risk", "high")
+    if level not in RISK_LEVELS:
+        raise ConfigError(f"minimum risk level {level!r}; choose {choices(RISK_LEVELS)}")
+    return write_export(ws, Path(out), fmt=fmt, since=since, until=until,
+                        levels=RISK_LEVELS[: RISK_LEVELS.index(level) + 1],
+                        redact=bool(_opt(settings, "privacy.redact", True)),
+                        keep_last=int(_opt(settings, "privacy.keep_last", 0)), run_id=run_id)
+
+
+def run_stage(ws, run_id, settings) -> dict:
+    """The `voc run` night stage: rewrite the dashboard in report.out (default
+    <workspace>/reports)."""
+    return report(ws, None, settings, run_id=run_id)
+
+
+__all__ = ["EXPORT_FORMATS", "default_out", "export", "report", "run_stage"]

@@ -1,0 +1,187 @@
+"""`voc topics` as library calls: texts from transcripts, fit or assign, files and workspace.
+
+- `collect(records, roles)`: the customer-side text of each transcript by default (what the
+  customer is calling about; agent script would otherwise dominate), PII redacted and
+  normalised; time and class values (meta columns, channel) kept for trends.
+- `fit(docs, opts, out)` / `assign(docs, model, out)`: run and write
+  assignments.csv (id,topic,topic_label[,score,emerging]), topics.csv/.json, trends CSVs and
+  topics.html (offline charts) into `out`; the fitted model goes to `out/model`.
+- `store(ws, ...)`: topic model, topics and assignments into the workspace.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from voc.schema import Transcript
+from voc.topics import charts, trends
+from voc.topics.model import TopicModel, fit_topics
+from voc.topics.options import TopicOptions
+
+ASSIGN_COLUMNS = ["id", "topic", "topic_label"]
+
+
+@dataclass
+class Doc:
+    id: str
+    text: str
+    time: Any = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def topic_text(t: Transcript, roles: Iterable[str] = ("customer",)) -> str:
+    """The text of the utterances with the given roles ("all": every utterance). A dialogue
+    whose roles are all unknown gives its whole text."""
+    roles = set(roles)
+    if "all" in roles or not t.utterances:
+        return t.text
+    if all(u.role == "unknown" for u in t.utterances) and "unknown" not in roles:
+        return t.text
+    return "，".join(u.text for u in t.utterances if u.role in roles and u.text.strip())
+
+
+def collect(records: Iterable[Transcript], roles: Iterable[str] = ("customer",), *,
+            redact: bool = True, keep_last: int = 0) -> tuple[list[Doc], list[str]]:
+    """(docs, ids of records without text for the roles). Transcripts are redacted unless
+    `redact` is False or they say they already were."""
+    from voc.text.normalize import normalize
+    from voc.transcribe import redact as redact_transcript
+
+    docs, empty = [], []
+    for t in records:
+        if redact and t.meta.get("redacted") is not True:
+            t = redact_transcript(t, True, keep_last)
+        text = normalize(topic_text(t, roles))
+        if not text:
+            empty.append(t.id)
+            continue
+        meta = t.meta or {}
+        fields = {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))
+                  and k not in ("time", "source_row", "redacted")}
+        fields["channel"] = t.channel
+        docs.append(Doc(t.id, text, meta.get("time") or meta.get("started_at"), fields))
+    return docs, empty
+
+
+def _rows(docs: list[Doc], topics, labels, classes: list[str], extra=None) -> list[dict]:
+    rows = []
+    for i, (d, t, lab) in enumerate(zip(docs, topics, labels)):
+        r = {"id": d.id, "topic": int(t), "topic_label": lab, "time": d.time,
+             **{c: d.fields.get(c) for c in classes}}
+        if extra:
+            r.update(extra[i])
+        rows.append(r)
+    return rows
+
+
+def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> Path:
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
+    return path
+
+
+def write_trends(out: Path, rows: list[dict], classes: list[str], freq: str,
+                 title: str, extra_figs=()) -> dict[str, str]:
+    """CSV tables and topics.html; returns {name: path}."""
+    files: dict[str, str] = {}
+    sizes = trends.topic_sizes(rows)
+    figs = [charts.sizes_figure(sizes), *extra_figs]
+    cols = ["topic", "topic_label", "count", "share"]
+    if any(r.get("time") for r in rows):
+        ot = trends.over_time(rows, freq)
+        if ot:
+            files["trends"] = str(_write_csv(out / f"trends_{freq}.csv", ot,
+                                             ["period", *cols, "total"]))
+            figs.append(charts.time_figure(ot))
+    for c in classes:
+        pc = trends.per_class(rows, c)
+        if pc:
+            files[f"class:{c}"] = str(_write_csv(out / f"per_class_{_safe(c)}.csv", pc,
+                                                 ["class", *cols, "total"]))
+            figs.append(charts.class_figure(pc, c))
+    files["charts"] = str(charts.write_html(out / "topics.html", figs, title))
+    return files
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def write_topics(out: Path, model: TopicModel, sizes: dict[int, int]) -> dict[str, str]:
+    total = sum(sizes.values()) or 1
+    table = [{**r.to_dict(), "size": sizes.get(r.topic, 0),
+              "share": round(sizes.get(r.topic, 0) / total, 4)} for r in model.table]
+    (out / "topics.json").write_text(json.dumps({"model_id": model.model_id, "topics": table},
+                                                ensure_ascii=False, indent=1), encoding="utf-8")
+    flat = [{**r, "topic_label": r["label"], "keywords": " ".join(r["keywords"]),
+             "matched": " ".join(r["matched"]), "representative": " | ".join(r["representative"])}
+            for r in table]
+    _write_csv(out / "topics.csv", flat, ["topic", "topic_label", "size", "share", "category",
+                                          "keywords", "matched", "representative"])
+    return {"topics": str(out / "topics.csv"), "topics_json": str(out / "topics.json")}
+
+
+def fit(docs: list[Doc], opts: TopicOptions, out: str | Path, *, classes: list[str] = (),
+        freq: str = "day", models_root: Path | None = None, on_step=None) -> dict:
+    """Fit on docs and write everything into `out`. Returns a summary with `rows`, `result`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = fit_topics([d.text for d in docs], opts, models_root=models_root, on_step=on_step)
+    model = result.model
+    model.save(out / "model")
+    labels = [model.label(t) for t in result.topics]
+    rows = _rows(docs, result.topics, labels, list(classes))
+    files = {"assignments": str(_write_csv(out / "assignments.csv", rows, ASSIGN_COLUMNS)),
+             "model": str(out / "model")}
+    sizes: dict[int, int] = {}
+    for t in result.topics:
+        sizes[t] = sizes.get(t, 0) + 1
+    files.update(write_topics(out, model, sizes))
+    files.update(write_trends(out, rows, list(classes), freq, "话题分析"))
+    return {"model_id": model.model_id, "texts": len(docs),
+            "topics": len(model.topic_ids), "outliers_clustered": result.clustered.count(-1),
+            "outliers": result.topics.count(-1), "files": files, "rows": rows,
+            "result": result, "model": model, "seconds": result.seconds}
+
+
+def assign(docs: list[Doc], model: TopicModel, out: str | Path, *, classes: list[str] = (),
+           freq: str = "day", emerging_min_size: int | None = None) -> dict:
+    """Assign docs to a saved model, find emerging topics, write files into `out`."""
+    from voc.topics.assign import assign_texts
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    res = assign_texts(model, [d.text for d in docs], emerging_min_size=emerging_min_size)
+    extra = [{"score": round(s, 4), "emerging": e or ""} for s, e in zip(res.scores, res.emerging)]
+    rows = _rows(docs, res.topics, res.labels(model), list(classes), extra)
+    files = {"assignments": str(_write_csv(out / "assignments.csv", rows,
+                                           [*ASSIGN_COLUMNS, "score", "emerging"]))}
+    groups = [g.to_dict() for g in res.groups]
+    _write_csv(out / "emerging.csv",
+               [{**g, "keywords": " ".join(g["keywords"]),
+                 "representative": " | ".join(g["representative"])} for g in groups],
+               ["emerging", "size", "label", "keywords", "nearest_topic", "nearest_label",
+                "nearest_similarity", "representative"])
+    files["emerging"] = str(out / "emerging.csv")
+    extra_figs = [charts.emerging_figure(groups)] if groups else []
+    files.update(write_trends(out, rows, list(classes), freq, "话题分析（新数据）", extra_figs))
+    return {"model_id": model.model_id, "texts": len(docs),
+            "unassigned": res.topics.count(-1), "emerging": groups, "files": files,
+            "rows": rows, "result": res}
+
+
+def store(ws, model: TopicModel, rows: list[dict], run_id: str | None, *,
+          model_path: str | None = None) -> None:
+    """The model's topic table and the assignments into the workspace (one transaction each)."""
+    ws.save_topic_model(model.meta(), model_path or "", run_id)
+    # emerging keys restart at E1 every night: the workspace keeps the night's label instead
+    rows = [{**r, "emerging": r["topic_label"]} if r.get("emerging") else r for r in rows]
+    ws.save_topic_assignments(model.model_id, rows, run_id)
