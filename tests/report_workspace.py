@@ -80,10 +80,11 @@ def add_reviews(ws: Workspace) -> dict[str, str]:
 
 
 def build(root: Path, n: int = 60, *, analyze: bool = True, topics: bool = True,
-          reviews: bool = True) -> Path:
+          reviews: bool = True, raw: bool = False) -> Path:
     """A workspace at root/ws; the demo set (plus the hostile contact) at root/demo."""
     ws_dir = root / "ws"
-    _ok(["demo", "generate", "--out", str(root / "demo"), "-n", str(n), "--workspace", str(ws_dir)])
+    _ok(["demo", "generate", "--out", str(root / "demo"), "-n", str(n), "--workspace", str(ws_dir),
+         *(["--no-redact"] if raw else [])])
     src = root / "demo" / "transcripts.jsonl"
     if analyze:
         write_transcripts(src, [*read_transcripts(src), hostile()])

@@ -216,11 +216,11 @@ def _transcript_cells(text: str) -> str:
 
 
 def test_pii_safeguard_on_raw_transcripts(tmp_path):
-    """`voc demo generate` stores raw transcripts: the report masks them anyway, unless told not
-    to (then every page says so)."""
+    """Transcripts stored unredacted (`--no-redact`): the report masks them anyway, unless told
+    not to (then every page says so)."""
     from voc.text.pii import find_pii
 
-    ws_dir = RW.build(tmp_path / "raw", n=40, analyze=False, topics=False, reviews=False)
+    ws_dir = RW.build(tmp_path / "raw", n=40, analyze=False, topics=False, reviews=False, raw=True)
     with Workspace(ws_dir) as ws:
         raw = [t for t in ws.transcripts() if find_pii(t.text, asr=True)]
     assert raw, "the demo set should contain read-out numbers"

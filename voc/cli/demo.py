@@ -17,6 +17,8 @@ def generate(out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder 
              calls: int = typer.Option(200, "--calls", "-n", min=1, help="Number of contacts."),
              seed: int = typer.Option(7, "--seed", help="Same seed, same demo set."),
              workspace: Path = common.WORKSPACE_OPT,
+             no_redact: bool = typer.Option(False, "--no-redact",
+                                            help="Store the made-up card/ID numbers unmasked."),
              no_store: bool = typer.Option(False, "--no-store", help="Do not write to the workspace.")):
     """Write scripted banking dialogues as transcripts.jsonl (and store them in the workspace)."""
     from voc import demo
@@ -27,7 +29,8 @@ def generate(out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder 
     path = demo.write(out, n_calls=calls, seed=seed)
     n = 0
     if not no_store:
-        cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
+        cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
+                                 "privacy.redact": False if no_redact else None})
         with Workspace(default_path(cfg)) as ws:
             run_id = ws.start_run("demo generate", {"calls": calls, "seed": seed,
                                                     "privacy.redact": cfg["privacy.redact"]}, calls)

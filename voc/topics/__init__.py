@@ -18,6 +18,10 @@ named by the topics.model setting (StageSkipped when none is configured).
 from __future__ import annotations
 
 _MODELS: dict = {}
+# meta values kept with each assignment of `voc run`, for topics per class (only these: other
+# meta columns of a manifest may hold customer data)
+CLASS_KEYS = ("channel", "product", "product_line", "team", "agent_id", "risk_level", "产品",
+              "业务", "渠道", "团队", "风险等级")
 
 
 def run_stage(batch, ws, run_id, settings) -> int:
@@ -36,7 +40,9 @@ def run_stage(batch, ws, run_id, settings) -> int:
         raise StageSkipped("no topic model configured (topics.model)")
     key = str(Path(path).resolve())
     if key not in _MODELS:
-        _MODELS[key] = TopicModel.load(path)
+        from voc.config import models_dir
+
+        _MODELS[key] = TopicModel.load(path, models_root=models_dir(settings))
     model = _MODELS[key]
     roles = TopicOptions.from_settings(settings).roles
     docs, _ = collect([t for t, _ in batch], roles, redact=settings["privacy.redact"],
@@ -45,7 +51,8 @@ def run_stage(batch, ws, run_id, settings) -> int:
         return 0
     topics, scores = model.assign([d.text for d in docs])  # emerging topics need the whole night
     rows = [{"id": d.id, "topic": t, "topic_label": model.label(t), "score": round(float(s), 4),
-             "time": d.time, **d.fields} for d, t, s in zip(docs, topics, scores)]
+             "time": d.time, **{k: v for k, v in d.fields.items() if k in CLASS_KEYS}}
+            for d, t, s in zip(docs, topics, scores)]
     if not ws.topics(model.model_id):
         ws.save_topic_model(model.meta(), key, run_id)
     ws.save_topic_assignments(model.model_id, rows, run_id)
