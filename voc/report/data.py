@@ -7,10 +7,10 @@ call_at), or the day it was stored when none is known.
 
 PII: every text that leaves the workspace through a report or an export (utterances, risk
 reasons, finding evidence, topic examples) goes through `Safeguard`, which re-applies
-`voc.text.pii` redaction. Stored text is normally redacted already (analyze and inspect redact
-before storing, and redaction is idempotent), but `voc demo generate` / `voc transcribe` store
-raw transcripts and an operator may have run a stage with --no-redact: the safeguard makes the
-report's own setting (privacy.redact, `--no-redact`) the one that decides what is shown.
+`voc.text.pii` redaction. Stored text is normally redacted already (every command redacts
+before storing, and redaction is idempotent), but an operator may have run a stage with
+--no-redact: the safeguard makes the report's own setting (privacy.redact, `--no-redact`) the
+one that decides what is shown.
 """
 
 from __future__ import annotations
