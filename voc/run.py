@@ -299,8 +299,9 @@ class _Night:
                                 "reason": f"failed before: {failed[i.sha256]}"})
         self.n["skipped"], self.n["failed_before"] = len(stored), len(failed)
         self.journal = journal
-        self.workers, self.threads = size_workers(opts, len(self.todo))
-        self.settings = worker_settings(self.settings, self.threads)
+        self.workers, threads = size_workers(opts, len(self.todo))
+        self.settings = worker_settings(self.settings, threads)
+        self.threads = self.settings["asr.threads"]  # an explicit setting wins
 
     def start(self, specs: list[str]):
         """The run record (settings, config hash) and the journal of what was planned."""
@@ -407,7 +408,7 @@ class _Night:
 
     # -- the end
     def finish(self):
-        changed = self.n["succeeded"] > 0
+        changed = self.n["succeeded"] > 0 or bool(self.stage_counts)
         for name in [s for s in self.stages if s in NIGHT_STAGES]:
             if not changed:
                 continue
@@ -429,6 +430,10 @@ class _Night:
     def abort(self, e: BaseException):
         if not hasattr(self, "run_id"):
             return
+        try:  # an interrupt between BEGIN and COMMIT leaves a transaction open: drop it
+            self.ws.db.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - none was open
+            pass
         try:
             self.commit()  # finished results are whole: keep them
         except Exception:  # noqa: BLE001 - the original error matters more

@@ -53,6 +53,10 @@ def run(
     except WorkspaceBusy as e:
         common.err(f"voc: error: {e}")
         raise typer.Exit(EXIT_BUSY) from None
+    except KeyboardInterrupt:
+        show.close()
+        common.err("voc: run interrupted; finished inputs are stored: run it again to go on")
+        raise typer.Exit(130) from None
     finally:
         show.close()
         signal.signal(signal.SIGTERM, previous)
