@@ -10,7 +10,8 @@ side is the loop of scripts/bench_asr.py: one WhisperModel (same weights, int8, 
 `model.transcribe(path, language="zh", beam_size=5)`, OpenCC t2s. Peak memory is each worker
 process's VmHWM (sampled every 0.2 s from /proc); CPU time is the process tree's (local only).
 
-    .venv/bin/python scripts/bench_run.py [--files 200] [--repeat 1] [--skip-ray] [--out FILE]
+    .venv/bin/python scripts/bench_run.py [--files 200] [--repeat 1] [--skip-ray] [--calls 6]
+                                          [--only-calls] [--out FILE]
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ def make_night(folder: Path, n: int) -> float:
     for k in range(n):
         x, sr = read_wav(AUDIO / clips[k % len(clips)])
         write_wav(folder / f"call_{k:05d}.wav", x * (1 - 0.0005 * (k // len(clips) + 1)), sr)
+        total += x.shape[1] / sr
+    return total
+
+
+def make_calls(folder: Path, n: int, turns: int = 24) -> float:
+    """n two-channel calls of about 2.5 minutes (agent and customer taking turns, the clips
+    in a random order, seeded, different for each call); returns the seconds of audio."""
+    import random
+
+    from conftest import make_call
+
+    clips = sorted(references())
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0.0
+    for k in range(n):
+        rng = random.Random(k)
+        order = [rng.choice(clips) for _ in range(turns)]
+        p = make_call(folder / f"call_{k:03d}.wav", [(t % 2, c) for t, c in enumerate(order)])
+        x, sr = read_wav(p)
         total += x.shape[1] / sr
     return total
 
@@ -187,38 +207,53 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=1, help="alternating rounds; medians reported")
     ap.add_argument("--skip-ray", action="store_true")
+    ap.add_argument("--calls", type=int, default=0,
+                    help="also N two-channel calls of ~2.5 min through 2 workers (per-core rate)")
+    ap.add_argument("--only-calls", action="store_true", help="skip the night of clips")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
+    res = {"cores": len(os.sched_getaffinity(0)), "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="voc-bench-run-") as tmp:
         tmp = Path(tmp)
-        night = tmp / "night"
-        audio_s = make_night(night, a.files)
-        res = {"files": a.files, "audio_s": round(audio_s, 1), "cores": len(os.sched_getaffinity(0)),
-               "load_before": os.getloadavg()[0]}
-        sides = {"bare": lambda k: run_bare(night),
-                 "local_1": lambda k: run_voc(night, tmp / f"ws1_{k}", "--workers", "1"),
-                 "local_2": lambda k: run_voc(night, tmp / f"ws2_{k}", "--workers", "2")}
-        if not a.skip_ray:
-            sides["ray_2"] = lambda k: run_voc(night, tmp / f"ws3_{k}", "--engine", "ray",
-                                               "--workers", "2")
-        runs: dict[str, list] = {k: [] for k in sides}
-        for k in range(a.repeat):  # alternating, so a busy spell on the machine hits all sides
-            for name, fn in sides.items():
-                runs[name].append(fn(k))
-                print(name, k, runs[name][-1]["wall_s"], file=sys.stderr)
-        for name, xs in runs.items():  # the median run by wall time
-            res[name] = sorted(xs, key=lambda x: x["wall_s"])[len(xs) // 2] | {
-                "wall_s_all": [x["wall_s"] for x in xs]}
-        res["load_after"] = os.getloadavg()[0]
+        if not a.only_calls:
+            night_sides(res, tmp, a)
+        if a.calls:  # throughput on call-like audio: what a node does per core
+            calls = tmp / "calls"
+            res["calls"] = {"files": a.calls, "audio_s": round(make_calls(calls, a.calls), 1)}
+            res["calls"] |= run_voc(calls, tmp / "ws_calls", "--workers", "2")
+            c = res["calls"]
+            c["audio_s_per_cpu_s"] = round(c["audio_s"] / c["cpu_s"], 2)
+            c["audio_s_per_wall_s"] = round(c["audio_s"] / c["wall_s"], 2)
+    res["load_after"] = os.getloadavg()[0]
+    print(json.dumps(res, indent=2))
+    if not a.only_calls:
+        print(table(res))
+    if a.out:
+        a.out.write_text(json.dumps(res, indent=2) + "\n")
+
+
+def night_sides(res: dict, tmp: Path, a) -> None:
+    night = tmp / "night"
+    res |= {"files": a.files, "audio_s": round(make_night(night, a.files), 1)}
+    sides = {"bare": lambda k: run_bare(night),
+             "local_1": lambda k: run_voc(night, tmp / f"ws1_{k}", "--workers", "1"),
+             "local_2": lambda k: run_voc(night, tmp / f"ws2_{k}", "--workers", "2")}
+    if not a.skip_ray:
+        sides["ray_2"] = lambda k: run_voc(night, tmp / f"ws3_{k}", "--engine", "ray",
+                                           "--workers", "2")
+    runs: dict[str, list] = {k: [] for k in sides}
+    for k in range(a.repeat):  # alternating, so a busy spell on the machine hits all sides
+        for name, fn in sides.items():
+            runs[name].append(fn(k))
+            print(name, k, runs[name][-1]["wall_s"], file=sys.stderr)
+    for name, xs in runs.items():  # the median run by wall time
+        res[name] = sorted(xs, key=lambda x: x["wall_s"])[len(xs) // 2] | {
+            "wall_s_all": [x["wall_s"] for x in xs]}
     l1, l2, bare = res["local_1"], res["local_2"], res["bare"]
     res["speedup_2_vs_1"] = round(l1["wall_s"] / l2["wall_s"], 2)
     res["speedup_2_vs_1_processing"] = round(l1["processing_s"] / l2["processing_s"], 2)
     res["overhead_1_vs_bare"] = round(l1["wall_s"] / bare["wall_s"] - 1, 3)
     res["overhead_1_vs_bare_cpu"] = round(l1["cpu_s"] / bare["cpu_s"] - 1, 3)
-    print(json.dumps(res, indent=2))
-    print(table(res))
-    if a.out:
-        a.out.write_text(json.dumps(res, indent=2) + "\n")
 
 
 def table(r: dict) -> str:

@@ -128,7 +128,7 @@ def bertopic_runs(texts, y, config: dict, seeds, minilm: str | None) -> dict:
     from voc.topics.options import TopicOptions
 
     cfg = dict(config)
-    emb = cfg.pop("embedding", "lsa")
+    emb = cfg.pop("embedding", TopicOptions().embedding)
     clustered, final, secs = [], [], []
     cached = _Cached(SentenceEmbedder(minilm), texts) if emb == "minilm" else None
     for s in seeds:

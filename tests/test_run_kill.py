@@ -1,6 +1,7 @@
-"""Dependability: a real `voc run` killed with SIGKILL at random points (seeded) and started
-again until it finishes stores exactly what a clean run stores: every input once, nothing lost,
-nothing duplicated, the bad input in the failure list once, and no worker left behind."""
+"""Dependability: a real `voc run` killed with SIGKILL at random points (seeded; once stopped
+with SIGTERM instead) and started again until it finishes stores exactly what a clean run
+stores: every input once, nothing lost, nothing duplicated, the bad input in the failure list
+once, and no worker left behind."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from run_helpers import PY, make_night, snapshot
 
 SEED = 20260501
 N_CALLS = 10
-KILLS = 4
+# four SIGKILLs, and one SIGTERM (a scheduler's stop) among them
+SIGNALS = [signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL]
+KILLS = len(SIGNALS)
 
 
 def _voc_run(night: Path, ws: Path, env: dict) -> subprocess.Popen:
@@ -45,9 +48,10 @@ def _gone(pids: list[int], timeout: float = 10.0) -> bool:
     return False
 
 
-def _kill_at(proc: subprocess.Popen, after_inputs: int, delay: float) -> tuple[bool, list[dict]]:
+def _kill_at(proc: subprocess.Popen, after_inputs: int, delay: float,
+             sig: int = signal.SIGKILL) -> tuple[bool, list[dict]]:
     """Read events until `after_inputs` inputs are reported (0: none needed), wait `delay`,
-    then SIGKILL. Returns (killed before it finished, events seen)."""
+    then send `sig`. Returns (stopped before it finished, events seen)."""
     events = []
     if after_inputs:
         for line in proc.stdout:
@@ -58,9 +62,11 @@ def _kill_at(proc: subprocess.Popen, after_inputs: int, delay: float) -> tuple[b
     workers = _children(proc.pid)
     if proc.poll() is not None:
         return False, events
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    proc.wait(timeout=120)
     assert _gone(workers), "worker processes outlived the killed run"
+    if sig == signal.SIGTERM:  # a scheduler's stop: committed what was finished, said so
+        assert proc.returncode in (130, -signal.SIGTERM), proc.returncode
     return True, events
 
 
@@ -92,7 +98,7 @@ def test_killed_and_restarted_night_equals_a_clean_one(tmp_path):
             # a kill point: at start-up, or after k more inputs are reported, plus a random delay
             after = rng.choice([0, 1, 2, 3])
             delay = rng.uniform(0.0, 2.5) if after else rng.uniform(0.5, 6.0)
-            killed, _ = _kill_at(proc, after, delay)
+            killed, _ = _kill_at(proc, after, delay, SIGNALS[kills])
             plan.append((after, round(delay, 2), killed))
             if killed:
                 kills += 1

@@ -301,3 +301,19 @@ def test_guided_and_zeroshot_use_the_taxonomy(mode):
         assert r.model.bertopic.zeroshot_topic_list
     else:
         assert r.model.bertopic.seed_topic_list and r.model.bertopic.ctfidf_model.seed_words
+
+
+def test_risk_level_class_from_stored_analyses(tmp_path):
+    from voc.store import Workspace
+    from voc.topics.pipeline import Doc, add_analysis_classes
+
+    ts = [Transcript(f"a{i}", "x.csv", "text", None, {},
+                     [Utterance(None, None, "text", "customer", "年费太高")]) for i in range(3)]
+    an = [{"id": f"a{i}", "risk": {"level": lvl, "score": 0.5}, "sentiment": {"label": "negative"}}
+          for i, lvl in enumerate(["high", "low", "low"])]
+    with Workspace(tmp_path / "ws") as ws:
+        ws.save_transcripts(ts, None, analyses=an)
+        docs = [Doc(f"a{i}", "年费太高") for i in range(4)]
+        assert add_analysis_classes(ws, docs, ["risk_level", "产品"]) == 3
+        assert [d.fields.get("risk_level") for d in docs] == ["high", "low", "low", None]
+        assert "sentiment" not in docs[0].fields  # only the classes asked for

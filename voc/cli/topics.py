@@ -31,8 +31,9 @@ TIME_COL = typer.Option(None, "--time-col", help="Time column: topics per day/we
 GROUP_COL = typer.Option(None, "--group-col", help="Rows with the same value form one dialogue.")
 ROLE_COL = typer.Option(None, "--role-col", help="Speaker role column (客服/客户…).")
 CLASS_COL = typer.Option(None, "--class-col", "-c",
-                         help="Column (or 'channel') to break topics down by: product line, risk "
-                              "level, team... Repeatable.")
+                         help="Column to break topics down by (product line, team...), or "
+                              "channel, or risk_level/sentiment/category from stored analyses. "
+                              "Repeatable.")
 FREQ = typer.Option(None, "--freq", help="Trend period: day or week (setting topics.freq).")
 ROLES = typer.Option(None, "--roles",
                      help="Whose utterances: customer (default), agent, unknown or all; "
@@ -129,6 +130,8 @@ def fit(
     t0 = time.monotonic()
     docs, n_bad, _ = _read(input, cfg, opts.roles, ws, run_id, text_col=text_col, id_col=id_col,
                            time_col=time_col, group_col=group_col, role_col=role_col)
+    if ws:
+        pipeline.add_analysis_classes(ws, docs, classes)
     s = pipeline.fit(docs, opts, out, classes=classes, freq=cfg["topics.freq"],
                      models_root=models_dir(cfg),
                      on_step=None if as_json else lambda m: common.err(f"voc topics: {m}"))
@@ -179,6 +182,8 @@ def assign(
     t0 = time.monotonic()
     docs, n_bad, _ = _read(input, cfg, use_roles, ws, run_id, text_col=text_col, id_col=id_col,
                            time_col=time_col, group_col=group_col, role_col=role_col)
+    if ws:
+        pipeline.add_analysis_classes(ws, docs, _classes(class_col))
     s = pipeline.assign(docs, tm, out, classes=_classes(class_col), freq=cfg["topics.freq"],
                         emerging_min_size=emerging_min_size)
     if ws:

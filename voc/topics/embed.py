@@ -27,6 +27,9 @@ from voc.errors import ConfigError, ModelError, choices
 
 TOPIC_STOPWORDS = ROOT / "configs" / "topics" / "stopwords.txt"
 LSA_KINDS = {"lsa": "word", "lsa-char": "char", "lsa-mix": "mix"}
+# the most frequent words / character n-grams kept: the SVD components (dims x features,
+# stored as float16) stay a few tens of MB however many texts are fitted
+MAX_FEATURES = {"word": 40_000, "char": 60_000}
 _NOISE = re.compile(r"[\d.,:%/+\-]+|[A-Za-z]|[A-Za-z]*\d[A-Za-z\d.%]*")  # amounts, dates, codes
 
 
@@ -112,7 +115,8 @@ class LsaEmbedder:
         from sklearn.preprocessing import normalize as sk_normalize
 
         if fit:
-            cv = self._vectorizer(part, min_df=min(self.min_df, max(1, len(texts) // 2)))
+            cv = self._vectorizer(part, min_df=min(self.min_df, max(1, len(texts) // 2)),
+                                  max_features=MAX_FEATURES[part])
             x = cv.fit_transform(texts)
             self.vocab[part] = {k: int(v) for k, v in cv.vocabulary_.items()}
             df = np.bincount(x.indices, minlength=x.shape[1])
@@ -138,15 +142,17 @@ class LsaEmbedder:
         k = max(1, min(self.dims, max(20, x.shape[0] // 5), x.shape[1] - 1, x.shape[0] - 1))
         svd = TruncatedSVD(k, algorithm="randomized", random_state=self.random_state)
         svd.fit(x)
-        # C order: safetensors writes the raw buffer, and SVD components come in Fortran order
-        self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+        # kept as float16 (half the size on disk; the fitted and the reloaded embedder use the
+        # same rounded values) and in C order: safetensors writes the raw buffer, and SVD
+        # components come in Fortran order
+        self.components = np.ascontiguousarray(svd.components_, dtype=np.float16)
         return self
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self.components is None:
             raise ModelError("the LSA embedder is not fitted")
         x = self._matrix(list(texts), fit=False)
-        return _l2(np.asarray(x @ self.components.T, dtype=np.float32))
+        return _l2(np.asarray(x @ self.components.T.astype(np.float32), dtype=np.float32))
 
     def fit_embed(self, texts: list[str]) -> np.ndarray:
         return self.fit(texts).embed(texts)

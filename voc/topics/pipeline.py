@@ -67,6 +67,28 @@ def collect(records: Iterable[Transcript], roles: Iterable[str] = ("customer",),
     return docs, empty
 
 
+ANALYSIS_CLASSES = ("risk_level", "sentiment", "category")
+
+
+def add_analysis_classes(ws, docs: list[Doc], classes: list[str]) -> int:
+    """Fill risk_level / sentiment / category classes from the workspace's analyses (stored by
+    `voc analyze` or `voc run`) for docs that do not carry them; returns how many were found."""
+    wanted = [c for c in classes if c in ANALYSIS_CLASSES
+              and not any(c in d.fields for d in docs)]
+    if not wanted or not docs:
+        return 0
+    found = {}
+    for k in range(0, len(docs), 5000):
+        ids = [d.id for d in docs[k:k + 5000]]
+        found.update({r[0]: r[1:] for r in ws.db.execute(
+            "SELECT id, risk_level, sentiment, category FROM analyses WHERE id IN "
+            "(SELECT unnest(?))", [ids]).fetchall()})
+    for d in docs:
+        if d.id in found:
+            d.fields.update({c: v for c, v in zip(ANALYSIS_CLASSES, found[d.id]) if c in wanted})
+    return sum(d.id in found for d in docs)
+
+
 def _rows(docs: list[Doc], topics, labels, classes: list[str], extra=None) -> list[dict]:
     rows = []
     for i, (d, t, lab) in enumerate(zip(docs, topics, labels)):
