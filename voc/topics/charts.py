@@ -12,7 +12,8 @@ import html
 
 TOP_N = 12
 OTHER = "其他话题"
-_CONFIG = {"displaylogo": False, "responsive": True}
+_CONFIG = {"displaylogo": False, "responsive": True,
+           "showSendToCloud": False}  # no button that talks to plotly.com
 
 
 def _go():

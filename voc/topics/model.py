@@ -86,7 +86,7 @@ def build_bertopic(opts: TopicOptions, n_docs: int, embedder, taxonomy: Taxonomy
         embedding_model=bertopic_backend(embedder),
         umap_model=UMAP(n_neighbors=max(2, min(opts.n_neighbors, n_docs - 1)),
                         n_components=opts.n_components, min_dist=0.0, metric="cosine",
-                        random_state=opts.random_state, low_memory=True),
+                        random_state=opts.random_state, n_jobs=1, low_memory=True),
         hdbscan_model=HDBSCAN(min_cluster_size=opts.cluster_size(n_docs),
                               min_samples=opts.samples(n_docs), metric="euclidean",
                               cluster_selection_method=opts.cluster_selection,
