@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from voc.errors import ConfigError, InputError, VocError, choices
+from voc.errors import ConfigError, InputError, choices
 
 POST_STAGES = {"inspect": ("voc.inspect", "run_stage"), "topics": ("voc.topics", "run_stage")}
 NIGHT_STAGES = {"report": ("voc.report", "run_stage")}
@@ -68,6 +68,7 @@ class RunOptions:
     commit_seconds: float = 5.0
     stages: list[str] = field(default_factory=lambda: ["inspect", "topics", "report"])
     lock_wait_s: float = 0.0
+    input_timeout_s: float = 3600.0
     force: bool = False
     retry_failed: bool = False
 
@@ -78,9 +79,10 @@ class RunOptions:
             raise ConfigError(f"run.engine: {self.engine!r}; choose {choices(ENGINES)}")
         if self.ship_audio not in SHIP:
             raise ConfigError(f"run.ship_audio: {self.ship_audio!r}; choose {choices(SHIP)}")
-        if self.workers < 0 or self.commit_every < 1 or self.commit_seconds <= 0:
+        if (self.workers < 0 or self.commit_every < 1 or self.commit_seconds <= 0
+                or self.input_timeout_s < 0):
             raise ConfigError("run.workers must be >= 0, run.commit_every >= 1, "
-                              "run.commit_seconds > 0")
+                              "run.commit_seconds > 0, run.input_timeout_s >= 0")
         bad = [s for s in self.stages if s not in POST_STAGES and s not in NIGHT_STAGES]
         if bad:
             raise ConfigError(f"run.stages: unknown {', '.join(bad)}; "
@@ -92,7 +94,7 @@ class RunOptions:
         kw = dict(engine=r["engine"], workers=r["workers"], address=r["ray_address"],
                   ship_audio=r["ship_audio"], commit_every=r["commit_every"],
                   commit_seconds=r["commit_seconds"], stages=list(r["stages"]),
-                  lock_wait_s=r["lock_wait_s"])
+                  lock_wait_s=r["lock_wait_s"], input_timeout_s=r["input_timeout_s"])
         kw.update({k: v for k, v in flags.items() if v is not None})
         return cls(**kw)
 
@@ -352,7 +354,8 @@ class _Night:
                                                  self.opts.engine == "ray" and bool(self.opts.address))
         works = (Work(i.source, i.sha256, i.meta) for i in self.todo)
         with make_engine(self.opts.engine, self.settings, workers=self.workers, threads=self.threads,
-                         address=self.opts.address, ship=ship) as eng:
+                         address=self.opts.address, ship=ship,
+                         timeout=self.opts.input_timeout_s) as eng:
             self.models = eng.models or self.models
             self.ws.update_run(self.run_id, models=self.models)
             self.emit({"event": "workers", "engine": self.opts.engine, "models": self.models})

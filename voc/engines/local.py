@@ -4,9 +4,9 @@ Workers are started with the 'spawn' context (a fresh interpreter: no copied loc
 from the driver), limited to `threads` CPU threads each, load `Stages` once, then answer one
 `Work` at a time over their own pipe. The driver keeps at most one input in flight per worker,
 so memory is bounded by the worker count, whatever the size of the night. A worker that dies
-(killed, out of memory, a crash in native code) turns its input into an error result and is
-replaced. Workers die with the driver (Linux: PR_SET_PDEATHSIG), so a killed run leaves no
-orphans.
+(killed, out of memory, a crash in native code) or that takes longer than `timeout` seconds
+on one input turns that input into an error result and is replaced. Workers die with the
+driver (Linux: PR_SET_PDEATHSIG), so a killed run leaves no orphans.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import time
 from multiprocessing.connection import wait
 from typing import Iterable, Iterator
 
@@ -58,6 +59,8 @@ def _worker(conn, settings, env: dict, parent: int) -> None:
 
 
 class _Slot:
+    since = 0.0  # when the current work was sent
+
     def __init__(self, ctx, settings, env):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child, settings, env, os.getpid()),
@@ -69,8 +72,8 @@ class _Slot:
 
 
 class LocalEngine:
-    def __init__(self, settings, workers: int = 0, threads: int = 1, **_):
-        self.settings = settings
+    def __init__(self, settings, workers: int = 0, threads: int = 1, timeout: float = 0.0, **_):
+        self.settings, self.timeout = settings, timeout
         self.n = workers or len(os.sched_getaffinity(0))
         self.env = limit_threads(threads)
         self.ctx = mp.get_context("spawn")
@@ -128,11 +131,18 @@ class LocalEngine:
                         exhausted = True
                     else:
                         s.conn.send(s.work)
-            busy = [s for s in self.slots if s.work is not None or not s.ready]
+                        s.since = time.monotonic()
+            busy = [s for s in self.slots if s.work is not None or (not s.ready and not exhausted)]
             if not busy:
                 return
-            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
+            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
+                         timeout=self._next_deadline(busy))
             for s in busy:
+                if self._overdue(s):
+                    s.proc.kill()  # a hung input: its worker goes, the night goes on
+                    s.proc.join()
+                    yield self._replace(s, f"timed out after {self.timeout:.0f} s (run.input_timeout_s)")
+                    continue
                 if s.conn in ready and s.conn.poll():
                     try:
                         msg = s.conn.recv()
@@ -150,7 +160,17 @@ class LocalEngine:
                     if dead is not None:
                         yield dead
 
-    def _replace(self, s: _Slot) -> Result | None:
+    def _next_deadline(self, busy: list[_Slot]) -> float | None:
+        started = [s.since for s in busy if s.work is not None]
+        if not self.timeout or not started:
+            return None
+        return max(0.0, min(started) + self.timeout - time.monotonic())
+
+    def _overdue(self, s: _Slot) -> bool:
+        return bool(self.timeout and s.work is not None and
+                    time.monotonic() - s.since > self.timeout)
+
+    def _replace(self, s: _Slot, why: str | None = None) -> Result | None:
         s.proc.join()
         code = s.proc.exitcode
         lost = s.work
@@ -164,4 +184,4 @@ class LocalEngine:
         if lost is None:
             return None
         return Result(source=lost.source, sha256=lost.sha256,
-                      error=f"worker process died while processing this input ({how})")
+                      error=why or f"worker process died while processing this input ({how})")

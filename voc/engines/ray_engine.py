@@ -11,6 +11,7 @@ voc and the model folders (same `models.dir`) must be installed on every node.
 
 from __future__ import annotations
 
+import time
 from typing import Iterable, Iterator
 
 from voc.engines import EngineError, Result, Stages, Work, limit_threads
@@ -35,8 +36,9 @@ class _StageActor:
 
 class RayEngine:
     def __init__(self, settings, workers: int = 0, threads: int = 1, address: str = "",
-                 ship: bool = False, **_):
+                 ship: bool = False, timeout: float = 0.0, **_):
         self.settings, self.workers, self.threads = settings, workers, max(1, threads)
+        self.timeout = timeout
         self.address, self.ship = address, ship
         self.models: dict = {}
         self.restarts = 0
@@ -94,7 +96,7 @@ class RayEngine:
         ray = self.ray
         todo = iter(works)
         idle = list(self._actors)
-        inflight: dict = {}  # ObjectRef -> (actor, work)
+        inflight: dict = {}  # ObjectRef -> (actor, work, sent at)
         while True:
             while idle:
                 w = next(todo, None)
@@ -104,12 +106,24 @@ class RayEngine:
                     with open(w.source, "rb") as f:
                         w.data = f.read()
                 a = idle.pop()
-                inflight[a.process.remote(w)] = (a, w)
+                inflight[a.process.remote(w)] = (a, w, time.monotonic())
                 w.data = None  # the object store holds it now
             if not inflight:
                 return
-            [ref], _ = ray.wait(list(inflight), num_returns=1)
-            a, w = inflight.pop(ref)
+            wait_s = None
+            if self.timeout:
+                first = min(t for _, _, t in inflight.values())
+                wait_s = max(0.0, first + self.timeout - time.monotonic())
+            done, _ = ray.wait(list(inflight), num_returns=1, timeout=wait_s)
+            if not done:  # a hung input: its actor goes, the night goes on
+                ref = min(inflight, key=lambda r: inflight[r][2])
+                a, w, _ = inflight.pop(ref)
+                idle.append(self._replace(a))
+                yield Result(source=w.source, sha256=w.sha256,
+                             error=f"timed out after {self.timeout:.0f} s (run.input_timeout_s)")
+                continue
+            [ref] = done
+            a, w, _ = inflight.pop(ref)
             try:
                 res = ray.get(ref)
                 idle.append(a)
