@@ -52,7 +52,7 @@ def probe(path: str | Path) -> AudioInfo:
     cmd = [_tool("ffprobe"), "-v", "error", "-show_streams", "-show_format", "-of", "json", str(p)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        msg = _last_line(r.stderr) or "ffprobe failed"
+        msg = (_last_line(r.stderr) or "ffprobe failed").removeprefix(f"{p}: ")
         raise InputError(p, f"not a readable audio file ({msg})")
     data = json.loads(r.stdout or "{}")
     streams = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
