@@ -224,3 +224,18 @@ def test_default_folder_and_date_range(tmp_path, ws_dir):
         n = ws.db.execute("SELECT count(*) FROM findings WHERE call_date BETWEEN '2026-11-02' AND "
                           "'2026-11-06'").fetchone()[0]
     assert len(rows) == n > 0 and all("2026-11-02" <= x["call_at"][:10] <= "2026-11-06" for x in rows)
+
+
+def test_file_names_with_a_callers_number_are_masked(tmp_path, ws_dir):
+    ws_copy = RW.copy(ws_dir, tmp_path / "ws")
+    with Workspace(ws_copy) as ws:
+        run_id = ws.start_run("run", {})
+        ws.record_failure(run_id, "/rec/0001_13812345678_20261101.wav", "empty file (0 bytes)")
+        ws.finish_run(run_id, succeeded=0, failed=1)
+    for flag, want in (([], "/rec/0001_[手机号]_20261101.wav"),
+                       (["--no-redact"], "/rec/0001_13812345678_20261101.wav")):
+        out = tmp_path / f"out{len(flag)}"
+        r = runner.invoke(app, ["export", "-w", str(ws_copy), "--out", str(out), *flag])
+        assert r.exit_code == 0, r.output
+        mine = [row for row in read_csv(out / "failures.csv") if run_id in row.values()]
+        assert len(mine) == 1 and want in mine[0].values(), mine

@@ -359,3 +359,27 @@ def test_redact_transcript_text_only():
     out, counts = redact_transcript(t)
     assert out.text == "本人卡号[银行卡]被盗刷，联系电话[手机号]。"
     assert counts["card"] == 1 and counts["mobile"] == 1
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("/rec/13812345678_20261101T0930.wav", "/rec/[手机号]_20261101T0930.wav"),
+    ("/rec/2026-11-01/0001_20261101_093012_13812345678.wav",
+     "/rec/2026-11-01/0001_20261101_093012_[手机号].wav"),           # dates, times, serials stay
+    ("A01_02087654321_1730.mp3", "A01_[电话]_1730.mp3"),
+    ("in-8613812345678-1.wav", "in-[手机号]-1.wav"),
+    ("call_0001.wav", "call_0001.wav"),
+    ("/d/1234567890123_x.wav", "/d/1234567890123_x.wav"),               # a serial that fails every check
+    ("CH20261101093012.wav", "CH20261101093012.wav"),
+])
+def test_redact_name_masks_numbers_in_file_names(name, expected):
+    from voc.text.pii import redact_name
+
+    assert redact_name(name) == expected
+    # the text redactor leaves numbers glued to letters or `_` alone (order codes): not for names
+    assert redact(name)[0] == name or "[" in redact(name)[0]
+
+
+def test_redact_name_keeps_last_digits_when_asked():
+    from voc.text.pii import redact_name
+
+    assert redact_name("x_13812345678.wav", keep_last=4) == "x_[手机号尾号5678].wav"

@@ -65,7 +65,7 @@ def plotly_banner() -> str:
 
 
 def test_pages_written_with_one_page_per_contact(report, ws_dir):
-    for name in ("index.html", "risk.html", "qa.html", "topics.html", "manifest.json"):
+    for name in ("index.html", "risk.html", "qa.html", "topics.html", "runs.html", "manifest.json"):
         assert (report / name).is_file(), name
     with Workspace(ws_dir) as ws:
         n = ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0]
@@ -239,6 +239,40 @@ def test_pii_safeguard_on_raw_transcripts(tmp_path):
         runs = [r for r in ws.runs() if r["command"] == "report"]
     assert [json.loads(r["config"])["privacy.redact"] for r in runs] == [True, False]
     assert all(r["status"] == "ok" for r in runs)
+
+
+def test_runs_page_shows_the_run_record_and_failures_masked(tmp_path, ws_dir):
+    ws_copy = RW.copy(ws_dir, tmp_path / "ws")
+    with Workspace(ws_copy) as ws:
+        run_id = ws.start_run("run", {"inputs": ["/rec"]}, inputs=2)
+        ws.update_run(run_id, config_hash="ab" * 32)
+        ws.record_failure(run_id, "/rec/0001_13812345678_20261101.wav", "empty file (0 bytes)")
+        ws.finish_run(run_id, succeeded=1, failed=1, status="failed",
+                      models={"asr": {"models": [{"name": "whisper-base",
+                                                  "sha256": {"model.bin": "d01c" + "0" * 60}}]},
+                              "analyze": {"sentiment": {"path": "/m/sentiment-default",
+                                                        "sha256": "f5ec" + "1" * 60}}})
+        recorded = [r["run_id"] for r in ws.runs()]
+    out = tmp_path / "dash"
+    r = runner.invoke(app, ["report", "-w", str(ws_copy), "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["pages"]["runs"] == "runs.html"
+    text = page(out, "runs.html")
+    table = text.split('id="runs-table"')[1].split("</table>")[0]
+    shown = re.findall(r"<tr data-status[^>]*>\s*<td><code>([^<]+)</code>", table)
+    assert shown == [summary["run_id"]] + recorded[::-1]        # every run, newest first
+    assert "生成本报告" in table.split(summary["run_id"])[1].split("</tr>")[0]  # the report itself
+    row = table.split(run_id)[1].split("</tr>")[0]
+    assert "有失败" in row and "voc run" in row and "abababababab" in row
+    assert "whisper-base <code" in row and "d01c00000000" in row and "sentiment-default" in row
+    fails = text.split('id="failures-table"')[1].split("</table>")[0]
+    assert "0001_[手机号]_20261101.wav" in fails and "13812345678" not in text
+    assert "empty file (0 bytes)" in fails
+    assert 'id="nav-runs"' in page(out, "index.html")
+    r = runner.invoke(app, ["report", "-w", str(ws_copy), "--out", str(tmp_path / "open"),
+                            "--no-redact"])
+    assert "0001_13812345678_20261101.wav" in page(tmp_path / "open", "runs.html")
 
 
 def test_date_range_and_stale_pages(tmp_path, ws_dir):

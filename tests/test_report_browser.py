@@ -105,7 +105,7 @@ def first_call_page(report: Path) -> Path:
 
 
 @pytest.mark.parametrize("name,charts", [("index.html", 7), ("risk.html", 0), ("qa.html", 2),
-                                         ("topics.html", 2), ("call", 0)])
+                                         ("topics.html", 2), ("runs.html", 0), ("call", 0)])
 def test_page_loads_clean_and_charts_render(report, browser, name, charts):
     path = first_call_page(report) if name == "call" else report / name
     p = Page(browser, path)

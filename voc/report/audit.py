@@ -165,7 +165,7 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
               for e in f["evidence"]]
         hist = by_finding.get(f["finding_id"], [])
         out["findings"].append({
-            "finding_id": f["finding_id"], "transcript_id": f["transcript_id"], "source": f["source"],
+            "finding_id": f["finding_id"], "transcript_id": f["transcript_id"], "source": guard.name(f["source"]),
             "call_at": f["call_at"], "agent_id": f["agent_id"], "team": f["team"],
             "rule_id": f["rule_id"], "rule_name": f["rule_name"], "category": f["category"],
             "severity": f["severity"], "deduct": f["deduct"], "message": guard.text(f["message"], asr),
@@ -197,8 +197,10 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
     for r in D.runs(ws):
         out["runs"].append({**{k: r.get(k) for k, _ in TABLES["runs"][1] if k != "models_summary"},
                             "models_summary": _models_summary(r.get("models"))})
-    out["run_contacts"] = _run_contacts(ws, set(contacts))
-    out["failures"] = ws.failures()
+    out["run_contacts"] = [{**r, "source": guard.name(r["source"]), "reason": guard.name(r["reason"])}
+                           for r in _run_contacts(ws, set(contacts))]
+    out["failures"] = [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"])}
+                       for f in ws.failures()]
     return out
 
 

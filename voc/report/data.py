@@ -21,6 +21,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Iterable
 
 UNKNOWN = "(未知)"
@@ -49,6 +50,14 @@ class Safeguard:
             if len(self._cache) > 200_000:
                 self._cache.clear()
         return self._cache[key]
+
+    def name(self, s: Any) -> Any:
+        """A file name or path (recordings are often named after the caller's number)."""
+        if not self.enabled or not isinstance(s, str) or not s:
+            return s
+        from voc.text.pii import redact_name
+
+        return redact_name(s, keep_last=self.keep_last)
 
     def transcript(self, t):
         if not self.enabled:
@@ -130,7 +139,8 @@ def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
         asr = (r["channel"] or "call") == "call"
         reasons = json.loads(r.pop("risk_reasons") or "[]")
         out.append({
-            **{k: r[k] for k in ("id", "source", "duration_s", "n_utterances", "sentiment",
+            "source": guard.name(r["source"]),
+            **{k: r[k] for k in ("id", "duration_s", "n_utterances", "sentiment",
                                  "positive", "agent_positive", "trajectory_delta", "risk_score",
                                  "risk_level", "category", "category_score", "analysis_run",
                                  "inspect_run", "rules_digest", "inspected")},
@@ -172,6 +182,7 @@ def findings(ws, contact_ids: Iterable[str] | None = None, guard: Safeguard | No
         f["evidence"] = [{k: guard.text(v, asr) if k in ("text", "match") else v
                           for k, v in e.items()} for e in f["evidence"]]
         f["message"] = guard.text(f["message"], asr)
+        f["source"] = guard.name(f.get("source"))
         out.append(f)
     return out
 
@@ -459,6 +470,65 @@ def runs(ws) -> list[dict]:
                     "config_sha256": hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
                     if config else None})
     return out
+
+
+def run_log(ws, guard: Safeguard, limit: int = 200, max_failures: int = 500) -> dict:
+    """The newest runs of the workspace (the run record: who ran what, when, with which models
+    and configuration) and the failure list of those runs, file names redacted (call-centre
+    recordings are often named after the caller's number)."""
+    rows = ws.runs()
+    shown = rows[-limit:][::-1] if limit else rows[::-1]
+    out = []
+    for r in shown:
+        start, end = (_local(r.get(k)) for k in ("started_at", "ended_at"))
+        out.append({"run_id": r["run_id"], "command": r["command"], "status": r["status"],
+                    "started_at": start, "ended_at": end,
+                    "seconds": (end - start).total_seconds() if start and end else None,
+                    "user": r.get("user_name"), "host": r.get("host"),
+                    "voc_version": r.get("voc_version"), "inputs": r.get("inputs"),
+                    "succeeded": r.get("succeeded"), "failed": r.get("failed"),
+                    "skipped": r.get("skipped"), "config_hash": r.get("config_hash"),
+                    "models": model_digests(r.get("models"))})
+    ids = [r["run_id"] for r in out]
+    fails = ws._dicts("SELECT * FROM failures WHERE run_id IN (SELECT unnest(?)) "
+                      "ORDER BY failed_at DESC LIMIT ?", [ids, max_failures]) if ids else []
+    n_fail = ws.db.execute("SELECT count(*) FROM failures WHERE run_id IN (SELECT unnest(?))",
+                           [ids]).fetchone()[0] if ids else 0
+    return {"runs": out, "total": len(rows), "failures_total": n_fail,
+            "failures": [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"])}
+                         for f in fails]}
+
+
+def _local(t):
+    """A stored time (TIMESTAMPTZ) in this machine's time zone, as people here read it."""
+    return t.astimezone() if isinstance(t, datetime) and t.tzinfo else t
+
+
+def model_digests(models: Any) -> list[dict]:
+    """(name, sha256) of every model a run recorded, found wherever it sits in the record."""
+    try:
+        tree = json.loads(models) if isinstance(models, str) else models
+    except ValueError:
+        return []
+    found: list[dict] = []
+
+    def walk(node, key: str = "") -> None:
+        if isinstance(node, dict):
+            sha = node.get("sha256")
+            if sha:
+                name = node.get("name") or Path(str(node.get("path") or key)).name or key
+                if isinstance(sha, dict):  # one digest per file: the biggest file's names the model
+                    sha = sha.get("model.bin") or next(iter(sorted(sha.values())), "")
+                found.append({"name": name, "sha256": str(sha)})
+                return
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+
+    walk(tree)
+    return found
 
 
 def _canonical(js: str | None) -> str:

@@ -8,7 +8,8 @@ data goes through `tojson` (which escapes <, >, & and '), and strings handed to 
 HTML-escaped because plotly reads a few tags in labels.
 
 Pages: index.html (overview, with client-side filters), risk.html (risk queue), qa.html,
-topics.html, calls/<id>.html (one page per contact) and manifest.json.
+topics.html, runs.html (the run record and failure list), calls/<id>.html (one page per
+contact) and manifest.json.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ ROLE_NAMES = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
 STATE_NAMES = {"open": "待复核", "confirmed": "已确认", "dismissed": "已撤销", "appealed": "申诉中",
                "upheld": "申诉驳回", "overturned": "申诉成立"}
 SEVERITY_NAMES = {"critical": "严重", "high": "高", "medium": "中", "low": "低", "info": "提示"}
+RUN_STATUS_NAMES = {"ok": "成功", "failed": "有失败", "interrupted": "中断", "error": "出错",
+                    "running": "运行中"}
 MAX_FINDINGS_LISTED = 1000
 
 
@@ -282,6 +285,10 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
         data={"charts": topic_charts(topics)} if topics else None, topics=topics,
         topics_tables=D.has_table(ws, "topic_models"), pages=pages_by_id, rising=rising))
     written["topics"] = "topics.html"
+
+    _write(out / "runs.html", render("runs.html", "runs", title="运行记录",
+                                     log=D.run_log(ws, guard), status_names=RUN_STATUS_NAMES))
+    written["runs"] = "runs.html"
 
     n_calls, keep = 0, set()
     for item in D.calls(ws, contacts, findings, guard):

@@ -302,6 +302,21 @@ def redact(text: str, keep_last: int = 0, asr: bool = False) -> tuple[str, list[
     return "".join(parts), matches
 
 
+_NAME_NUMBER = re.compile(r"(?<![0-9])[0-9]{7,19}[Xx]?(?![0-9])")
+
+
+def redact_name(name: str, keep_last: int = 0) -> str:
+    """A file name or path as shown to people: recordings are often named after the caller
+    (0001_13812345678_20261101.wav). Each digit string of the name is taken alone (a name has
+    no spaces inside a number) and replaced only when it passes a check (mobile, card, ID,
+    landline); dates, times and serial numbers stay."""
+    def sub(m: re.Match) -> str:
+        kind = classify(m.group())
+        return _tag(PiiMatch(kind, m.start(), m.end(), m.group()), keep_last) if kind else m.group()
+
+    return _NAME_NUMBER.sub(sub, name) if name else name
+
+
 def redact_transcript(t: Transcript, keep_last: int = 0,
                       asr: bool | None = None) -> tuple[Transcript, dict[str, int]]:
     """A redacted copy of `t` and the number of matches of each kind.
