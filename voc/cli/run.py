@@ -129,8 +129,8 @@ def _start_line(e: dict) -> str:
     parts = [f"run {e['run_id']}: {e['inputs']} inputs", f"{e['todo']} to process"]
     if e["skipped"]:
         parts.append(f"{e['skipped']} already stored")
-    for k, label in (("duplicates", "with the same bytes as another"), ("failed_before", "failed before (--retry-failed)"),
-                     ("unreadable", "unreadable")):
+    for k, label in (("duplicates", "with the same bytes as another"),
+                     ("failed_before", "failed before (--retry-failed)"), ("unreadable", "unreadable")):
         if e[k]:
             parts.append(f"{e[k]} {label}")
     if e["resumed_after"]:

@@ -165,7 +165,8 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
               for e in f["evidence"]]
         hist = by_finding.get(f["finding_id"], [])
         out["findings"].append({
-            "finding_id": f["finding_id"], "transcript_id": f["transcript_id"], "source": guard.name(f["source"]),
+            "finding_id": f["finding_id"], "transcript_id": f["transcript_id"],
+            "source": guard.name(f["source"]),
             "call_at": f["call_at"], "agent_id": f["agent_id"], "team": f["team"],
             "rule_id": f["rule_id"], "rule_name": f["rule_name"], "category": f["category"],
             "severity": f["severity"], "deduct": f["deduct"], "message": guard.text(f["message"], asr),

@@ -495,8 +495,8 @@ def run_log(ws, guard: Safeguard, limit: int = 200, max_failures: int = 500) -> 
     n_fail = ws.db.execute("SELECT count(*) FROM failures WHERE run_id IN (SELECT unnest(?))",
                            [ids]).fetchone()[0] if ids else 0
     return {"runs": out, "total": len(rows), "failures_total": n_fail,
-            "failures": [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"])}
-                         for f in fails]}
+            "failures": [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"]),
+                          "failed_at": _local(f["failed_at"])} for f in fails]}
 
 
 def _local(t):
@@ -517,7 +517,7 @@ def model_digests(models: Any) -> list[dict]:
             sha = node.get("sha256")
             if sha:
                 name = node.get("name") or Path(str(node.get("path") or key)).name or key
-                if isinstance(sha, dict):  # one digest per file: the biggest file's names the model
+                if isinstance(sha, dict):  # one digest per file: model.bin's stands for the model
                     sha = sha.get("model.bin") or next(iter(sorted(sha.values())), "")
                 found.append({"name": name, "sha256": str(sha)})
                 return
