@@ -69,8 +69,13 @@ class RowError:
     row: int
     reason: str
 
+    @property
+    def where(self) -> str:
+        """The row as a failure list names it: FILE: row N."""
+        return f"{self.path}: row {self.row}"
+
     def __str__(self) -> str:
-        return f"{self.path}: row {self.row}: {self.reason}"
+        return f"{self.where}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "row": self.row, "reason": self.reason}

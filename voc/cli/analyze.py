@@ -48,11 +48,9 @@ def analyze(
     n_ok = n_bad = 0
     levels: dict[str, int] = {}
     t0 = time.monotonic()
-    tmp = out.with_name(out.name + ".partial") if out else None
-    fh = open(tmp, "w", encoding="utf-8") if tmp else None
     batch_size = cfg["analyze.batch_size"]
 
-    def flush(batch):
+    def flush(batch, fh):
         nonlocal n_ok
         results = analyzer.analyze(batch)
         if fh:
@@ -64,23 +62,21 @@ def analyze(
         n_ok += len(results)
 
     try:
-        batch = []
-        for rec in records:
-            if isinstance(rec, RowError):
-                n_bad += 1
-                common.err(f"voc: {rec}")
-                if ws:
-                    ws.record_failure(run_id, f"{rec.path}: row {rec.row}", rec.reason)
-                continue
-            batch.append(rec)
-            if len(batch) >= batch_size:
-                flush(batch)
-                batch = []
-        flush(batch)
+        with common.jsonl_out(out) as fh:
+            batch = []
+            for rec in records:
+                if isinstance(rec, RowError):
+                    n_bad += 1
+                    common.err(f"voc: {rec}")
+                    if ws:
+                        ws.record_failure(run_id, rec.where, rec.reason)
+                    continue
+                batch.append(rec)
+                if len(batch) >= batch_size:
+                    flush(batch, fh)
+                    batch = []
+            flush(batch, fh)
     finally:
-        if fh:
-            fh.close()
-            tmp.replace(out)
         if ws:
             ws.finish_run(run_id, succeeded=n_ok, failed=n_bad, models=analyzer.info())
             ws.close()

@@ -89,3 +89,13 @@ class progress:
     def __exit__(self, *exc):
         if self._bar:
             self._bar.stop()
+
+
+def jsonl_out(path, keep_on_error: bool = True):
+    """The `--out` JSONL of a batch command, or None without `--out`: written beside the target
+    and moved into place when closed; `keep_on_error` keeps what was finished when interrupted."""
+    import contextlib
+
+    from voc.files import open_staged
+
+    return open_staged(path, keep_on_error=keep_on_error) if path else contextlib.nullcontext()

@@ -60,8 +60,6 @@ def inspect(
     run_id = ws.start_run("inspect", run_cfg) if ws else None
     calls, n_bad = [], 0
     t0 = time.monotonic()
-    tmp = out.with_name(out.name + ".partial") if out else None
-    fh = open(tmp, "w", encoding="utf-8") if tmp else None
     batch: list = []
 
     def flush():
@@ -71,31 +69,28 @@ def inspect(
 
     ok = False
     try:
-        for rec in records:
-            if isinstance(rec, RowError):
-                n_bad += 1
-                common.err(f"voc: {rec}")
-                if ws:
-                    ws.record_failure(run_id, f"{rec.path}: row {rec.row}", rec.reason)
-                continue
-            r = inspector.inspect(rec)
-            d = r.to_dict()
-            if fh:
-                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
-            calls.append({k: d[k] for k in ("agent_id", "team", "score", "rules_applied",
-                                            "not_applicable")}
-                         | {"findings": [{"rule": f.rule, "category": f.category,
-                                          "deduct": f.deduct} for f in r.findings]})
-            batch.append(r)
-            if len(batch) >= 1000:
-                flush()
-        flush()
+        with common.jsonl_out(out, keep_on_error=False) as fh:
+            for rec in records:
+                if isinstance(rec, RowError):
+                    n_bad += 1
+                    common.err(f"voc: {rec}")
+                    if ws:
+                        ws.record_failure(run_id, rec.where, rec.reason)
+                    continue
+                r = inspector.inspect(rec)
+                d = r.to_dict()
+                if fh:
+                    fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+                calls.append({k: d[k] for k in ("agent_id", "team", "score", "rules_applied",
+                                                "not_applicable")}
+                             | {"findings": [{"rule": f.rule, "category": f.category,
+                                              "deduct": f.deduct} for f in r.findings]})
+                batch.append(r)
+                if len(batch) >= 1000:
+                    flush()
+            flush()
         ok = True
     finally:
-        if fh:
-            fh.close()
-            if ok:
-                tmp.replace(out)
         if ws:
             ws.finish_run(run_id, succeeded=len(calls), failed=n_bad,
                           status=None if ok else "failed")

@@ -54,7 +54,7 @@ def _read(input, cfg, roles, ws, run_id, **cols):
             bad += 1
             common.err(f"voc: {rec}")
             if ws:
-                ws.record_failure(run_id, f"{rec.path}: row {rec.row}", rec.reason)
+                ws.record_failure(run_id, rec.where, rec.reason)
         else:
             good.append(rec)
     docs, empty = collect(good, roles, redact=cfg["privacy.redact"],

@@ -51,10 +51,8 @@ def transcribe(
     run_id = ws.start_run("transcribe", {k: v for k, v, _ in cfg.rows()}, len(paths)) if ws else None
     ok = failed = 0
     t0 = time.monotonic()
-    tmp = out.with_name(out.name + ".partial") if out else None
-    fh = open(tmp, "w", encoding="utf-8") if tmp else None
     try:
-        with common.progress(len(paths), "transcribing") as advance:
+        with common.jsonl_out(out) as fh, common.progress(len(paths), "transcribing") as advance:
             for rec in transcribe_files(paths, transcriber, opts):
                 if isinstance(rec, Failure):
                     failed += 1
@@ -70,9 +68,6 @@ def transcribe(
                         ws.save_transcript(rec, run_id)
                 advance(rec.source)
     finally:
-        if fh:
-            fh.close()
-            tmp.replace(out)
         if ws:
             ws.finish_run(run_id, succeeded=ok, failed=failed, models=transcriber.info())
             ws.close()

@@ -20,12 +20,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from voc.files import open_staged, staged, write_text
 from voc.report import data as D
 
 XLSX_NAME = "voc-audit.xlsx"
@@ -247,13 +247,11 @@ def csv_cell(v: Any) -> Any:
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+    with open_staged(path, encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(columns)
         for r in rows:
             w.writerow([csv_cell(r.get(c)) for c in columns])
-    os.replace(tmp, path)
 
 
 def _xlsx_value(v: Any) -> tuple[Any, bool]:
@@ -317,9 +315,8 @@ def write_xlsx(path: Path, tables_: dict[str, list[dict]], about: list[tuple[str
                 n_cut += cut
                 row.append(x)
             sheet.append(row)
-    tmp = path.with_name(path.name + ".partial")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    with staged(path) as tmp:
+        wb.save(tmp)
     return n_cut
 
 
@@ -375,8 +372,6 @@ def write_export(ws, out: Path, *, fmt: str = "both", since=None, until=None, le
                "until": str(until) if until else None, "risk_levels": list(levels),
                "generated_at": generated, "run_id": run_id, "workspace": str(ws.path),
                "voc_version": __version__}
-    tmp = out / "manifest.json.partial"
-    tmp.write_text(json.dumps({"generator": "voc export", **summary}, ensure_ascii=False, indent=2) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, out / "manifest.json")
+    write_text(out / "manifest.json",
+               json.dumps({"generator": "voc export", **summary}, ensure_ascii=False, indent=2) + "\n")
     return summary

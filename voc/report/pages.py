@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from voc.files import write_text
 from voc.report import data as D
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -196,12 +196,6 @@ def annotate(utterances: list[dict], findings: list[dict], signals: list[dict]) 
 
 # -- the whole report ---------------------------------------------------------------------------
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _was_ours(out: Path) -> bool:
     """Is `out` a folder an earlier `voc report` wrote (its manifest says so)?"""
     try:
@@ -253,14 +247,14 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     overview_data = {"cells": D.overview_cells(contacts, pass_score), "filters": filters,
                      "pass_score": _num(pass_score), "topic_labels": topic_labels,
                      "channel_names": CHANNEL_NAMES}
-    _write(out / "index.html", render(
+    write_text(out / "index.html", render(
         "overview.html", "overview", title="总览", charts=True, data=overview_data,
         page_js=_asset("overview.js"), pass_score=_num(pass_score), has_topics=bool(topic_labels),
         topics_model=(topics or {}).get("model", {}).get("model_id")))
     written["overview"] = "index.html"
 
     queue = D.risk_queue(contacts, limit=0)
-    _write(out / "risk.html", render(
+    write_text(out / "risk.html", render(
         "risk.html", "risk", title="风险队列", data={"filters": filters},
         rows=queue[:risk_queue_size] if risk_queue_size else queue, total=len(queue),
         truncated=bool(risk_queue_size) and len(queue) > risk_queue_size))
@@ -271,7 +265,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     listed = sorted(listed, key=lambda f: state_order.get(f["state"], 99))[:MAX_FINDINGS_LISTED]
     # ... grouped by review state (open first)
     agent_names = {c["agent_id"]: c["agent_name"] for c in contacts if c["agent_id"] and c["agent_name"]}
-    _write(out / "qa.html", render(
+    write_text(out / "qa.html", render(
         "qa.html", "qa", title="质检", charts=bool(qa["inspected"]),
         data={"charts": qa_charts(qa)} if qa["inspected"] else None, qa=qa, summary=summary,
         pass_score=_num(pass_score), findings=listed, findings_total=len(findings),
@@ -280,13 +274,13 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     written["qa"] = "qa.html"
 
     rising = [t for t in (topics or {}).get("topics", []) if t["rising"]]
-    _write(out / "topics.html", render(
+    write_text(out / "topics.html", render(
         "topics.html", "topics", title="话题", charts=bool(topics),
         data={"charts": topic_charts(topics)} if topics else None, topics=topics,
         topics_tables=D.has_table(ws, "topic_models"), pages=pages_by_id, rising=rising))
     written["topics"] = "topics.html"
 
-    _write(out / "runs.html", render("runs.html", "runs", title="运行记录",
+    write_text(out / "runs.html", render("runs.html", "runs", title="运行记录",
                                      log=D.run_log(ws, guard), status_names=RUN_STATUS_NAMES))
     written["runs"] = "runs.html"
 
@@ -294,7 +288,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     for item in D.calls(ws, contacts, findings, guard):
         c = item["contact"]
         annotate(item["utterances"], item["findings"], item["signals"])
-        _write(out / "calls" / c["page"], render(
+        write_text(out / "calls" / c["page"], render(
             "call.html", "call", root="../", title=f"通话详情 {c['source'] or c['id'][:12]}",
             c=c, utterances=item["utterances"], findings=item["findings"],
             agent_sentiment={"label": None, "positive": None,
@@ -312,6 +306,6 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
               "redacted": redact, "since": info["since"], "until": info["until"],
               "generated_at": info["generated_at"], "run_id": run_id, "voc_version": __version__,
               "workspace": str(ws.path), "last_day": info["last_day"]}
-    _write(out / "manifest.json", json.dumps({"generator": "voc report", **result},
+    write_text(out / "manifest.json", json.dumps({"generator": "voc report", **result},
                                              ensure_ascii=False, indent=2) + "\n")
     return result

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from voc.errors import InputError, ModelError
+from voc.files import write_text
 from voc.topics.embed import (add_words, bertopic_backend, clear_token_cache, load_embedder,
                               make_embedder, topic_tokens)
 from voc.topics.options import TopicOptions
@@ -293,9 +294,7 @@ class TopicModel:
                            save_embedding_model=False)
         meta = self.meta()
         meta["embedder"] = self.embedder.save(folder / "embedder")
-        tmp = folder / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(folder / META_FILE)
+        write_text(folder / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1))
         return folder
 
     @classmethod

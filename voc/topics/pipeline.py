@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from voc.files import open_staged
 from voc.schema import Transcript
 from voc.topics import charts, trends
 from voc.topics.model import TopicModel, fit_topics
@@ -101,12 +102,10 @@ def _rows(docs: list[Doc], topics, labels, classes: list[str], extra=None) -> li
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
+    with open_staged(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    tmp.replace(path)
     return path
 
 
