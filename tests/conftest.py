@@ -100,3 +100,20 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture()
+def no_voc_env(monkeypatch):
+    """No VOC_* setting from the shell running the tests leaks in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("VOC_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture()
+def clean_env(no_voc_env, monkeypatch, tmp_path):
+    """No VOC_* setting leaks in, and the working folder is the test's own (a command that
+    falls back to ./voc-workspace writes there)."""
+    monkeypatch.chdir(tmp_path)

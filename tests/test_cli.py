@@ -21,12 +21,7 @@ HEAVY = {"torch", "funasr", "bertopic", "faster_whisper", "ctranslate2", "duckdb
          "sentence_transformers", "hdbscan", "umap", "sklearn", "av"}
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    for name in list(os.environ):
-        if name.startswith("VOC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # a command that falls back to ./voc-workspace writes here
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def _env() -> dict:

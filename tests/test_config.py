@@ -14,14 +14,7 @@ from voc.errors import ConfigError
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    """No VOC_* setting from the shell running the tests leaks in."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("VOC_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_voc_env")
 
 
 def _toml(path, text: str):

@@ -19,11 +19,7 @@ CHECKOUT_MODELS = ROOT / "models"
 WHISPER_FILES = {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("VOC_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_voc_env")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 
 import pytest
 from typer.testing import CliRunner
@@ -21,12 +20,7 @@ from inspect_calls import GOOD, call
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    for name in list(os.environ):
-        if name.startswith("VOC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 # -- the state machine ------------------------------------------------------------------------
