@@ -27,6 +27,7 @@ from typing import Any
 
 from voc.files import open_staged, staged, write_text
 from voc.report import data as D
+from voc.report import runs as R
 
 XLSX_NAME = "voc-audit.xlsx"
 XLSX_CELL_MAX = 32767
@@ -118,30 +119,6 @@ def _evidence_text(evidence: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _models_summary(models_json: str | None) -> str:
-    try:
-        models = json.loads(models_json) if models_json else None
-    except ValueError:
-        return models_json or ""
-    lines: list[str] = []
-
-    def walk(obj, name=""):
-        if isinstance(obj, dict):
-            keys = {k: obj.get(k) for k in ("name", "path", "revision", "sha256", "version", "kind")
-                    if obj.get(k) not in (None, "", [])}
-            if keys.get("path") or keys.get("sha256") or keys.get("name") or keys.get("revision"):
-                lines.append(f"{name or keys.get('name') or keys.get('kind') or 'model'}: "
-                             + ", ".join(f"{k}={v}" for k, v in keys.items()))
-            for k, v in obj.items():
-                if isinstance(v, (dict, list)):
-                    walk(v, f"{name}.{k}" if name else k)
-        elif isinstance(obj, list):
-            for i, v in enumerate(obj):
-                walk(v, f"{name}[{i}]" if name else "")
-    walk(models)
-    return "\n".join(lines)
-
-
 # -- the tables ------------------------------------------------------------------------------------
 
 def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
@@ -195,9 +172,9 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
                                  "category", "qa_score", "findings", "redacted_at_analysis")},
             "risk_reasons": "\n".join(c["risk_reasons"]), "risk_signals": signals.get(c["id"], []),
             "analysis_run_id": c["analysis_run"]})
-    for r in D.runs(ws):
+    for r in R.runs(ws):
         out["runs"].append({**{k: r.get(k) for k, _ in TABLES["runs"][1] if k != "models_summary"},
-                            "models_summary": _models_summary(r.get("models"))})
+                            "models_summary": R.models_summary(r.get("models"))})
     out["run_contacts"] = [{**r, "source": guard.name(r["source"]), "reason": guard.name(r["reason"])}
                            for r in _run_contacts(ws, set(contacts))]
     out["failures"] = [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"])}

@@ -21,7 +21,6 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Iterable
 
 UNKNOWN = "(未知)"
@@ -457,82 +456,3 @@ def _redacted_utterances(c: dict, rows: list[dict], guard: Safeguard) -> list[di
                                          text=r["text"] or "") for r in rows], text="-")
     red = guard.transcript(t)
     return [{**r, "text": u.text} for r, u in zip(rows, red.utterances)]
-
-
-# -- runs --------------------------------------------------------------------------------------
-
-def runs(ws) -> list[dict]:
-    out = []
-    for r in ws.runs():
-        config = r.get("config")
-        models = r.get("models")
-        out.append({**r, "config": config, "models": models,
-                    "config_sha256": hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
-                    if config else None})
-    return out
-
-
-def run_log(ws, guard: Safeguard, limit: int = 200, max_failures: int = 500) -> dict:
-    """The newest runs of the workspace (the run record: who ran what, when, with which models
-    and configuration) and the failure list of those runs, file names redacted (call-centre
-    recordings are often named after the caller's number)."""
-    rows = ws.runs()
-    shown = rows[-limit:][::-1] if limit else rows[::-1]
-    out = []
-    for r in shown:
-        start, end = (_local(r.get(k)) for k in ("started_at", "ended_at"))
-        out.append({"run_id": r["run_id"], "command": r["command"], "status": r["status"],
-                    "started_at": start, "ended_at": end,
-                    "seconds": (end - start).total_seconds() if start and end else None,
-                    "user": r.get("user_name"), "host": r.get("host"),
-                    "voc_version": r.get("voc_version"), "inputs": r.get("inputs"),
-                    "succeeded": r.get("succeeded"), "failed": r.get("failed"),
-                    "skipped": r.get("skipped"), "config_hash": r.get("config_hash"),
-                    "models": model_digests(r.get("models"))})
-    ids = [r["run_id"] for r in out]
-    fails = ws._dicts("SELECT * FROM failures WHERE run_id IN (SELECT unnest(?)) "
-                      "ORDER BY failed_at DESC LIMIT ?", [ids, max_failures]) if ids else []
-    n_fail = ws.db.execute("SELECT count(*) FROM failures WHERE run_id IN (SELECT unnest(?))",
-                           [ids]).fetchone()[0] if ids else 0
-    return {"runs": out, "total": len(rows), "failures_total": n_fail,
-            "failures": [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"]),
-                          "failed_at": _local(f["failed_at"])} for f in fails]}
-
-
-def _local(t):
-    """A stored time (TIMESTAMPTZ) in this machine's time zone, as people here read it."""
-    return t.astimezone() if isinstance(t, datetime) and t.tzinfo else t
-
-
-def model_digests(models: Any) -> list[dict]:
-    """(name, sha256) of every model a run recorded, found wherever it sits in the record."""
-    try:
-        tree = json.loads(models) if isinstance(models, str) else models
-    except ValueError:
-        return []
-    found: list[dict] = []
-
-    def walk(node, key: str = "") -> None:
-        if isinstance(node, dict):
-            sha = node.get("sha256")
-            if sha:
-                name = node.get("name") or Path(str(node.get("path") or key)).name or key
-                if isinstance(sha, dict):  # one digest per file: model.bin's stands for the model
-                    sha = sha.get("model.bin") or next(iter(sorted(sha.values())), "")
-                found.append({"name": name, "sha256": str(sha)})
-                return
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, key)
-
-    walk(tree)
-    return found
-
-
-def _canonical(js: str | None) -> str:
-    try:
-        return json.dumps(json.loads(js), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return js or ""

@@ -23,6 +23,7 @@ from typing import Any
 
 from voc.files import write_text
 from voc.report import data as D
+from voc.report import runs as R
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHANNEL_NAMES = {"call": "电话", "chat": "在线客服", "ticket": "工单", "email": "邮件", "sms": "短信",
@@ -281,7 +282,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     written["topics"] = "topics.html"
 
     write_text(out / "runs.html", render("runs.html", "runs", title="运行记录",
-                                     log=D.run_log(ws, guard), status_names=RUN_STATUS_NAMES))
+                                     log=R.run_log(ws, guard), status_names=RUN_STATUS_NAMES))
     written["runs"] = "runs.html"
 
     n_calls, keep = 0, set()
