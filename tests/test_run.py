@@ -64,6 +64,27 @@ def test_manifest_paths_and_metadata(tmp_path):
         read_manifest(nopath)
 
 
+def test_manifest_from_excel_and_a_bad_row_goes_on(tmp_path):
+    import openpyxl
+
+    from voc.run import read_manifest
+
+    calls = make_night(tmp_path / "audio", 2)
+    wb = openpyxl.Workbook()
+    wb.active.append(["录音", "坐席"])
+    wb.active.append(["audio/call_0000.wav", "A0001"])
+    wb.active.append([str(calls[1]), None])
+    wb.save(tmp_path / "night.xlsx")
+    found, bad = read_manifest(tmp_path / "night.xlsx")
+    assert [(i.source, i.meta) for i in found] == [(str(calls[0]), {"坐席": "A0001"}), (str(calls[1]), {})]
+    assert bad == []
+    jl = tmp_path / "night.jsonl"
+    jl.write_text('{"path": "audio/call_0000.wav"}\n{"path": oops}\n{"path": "audio/call_0001.wav"}\n')
+    found, bad = read_manifest(jl)
+    assert [i.source for i in found] == [str(c) for c in calls]
+    assert [b["source"] for b in bad] == [f"{jl}: row 2"] and "not valid JSON" in bad[0]["reason"]
+
+
 def test_options_name_the_valid_choices():
     from voc.run import RunOptions
 

@@ -3,7 +3,7 @@ once, then passed to the later stages; incremental, resumable, parallel.
 
     summary = run_batch(["calls/2026-05-01/"], settings, RunOptions(workers=4), on_event=print)
 
-Inputs are folders, globs, single files, or manifests (CSV/TSV/JSONL with a `path` column and
+Inputs are folders, globs, single files, or manifests (CSV/TSV/JSONL/XLSX with a `path` column and
 metadata columns such as agent_id, team, product, started_at that go into the transcript's
 meta). Each input is identified by the sha256 of its bytes; an input whose transcript and
 analysis are already stored is skipped, so re-running a finished night does nothing.
@@ -25,7 +25,6 @@ progress goes to `on_event(dict)`.
 from __future__ import annotations
 
 import copy
-import csv
 import glob
 import hashlib
 import importlib
@@ -41,7 +40,7 @@ from voc.errors import ConfigError, InputError, choices
 
 POST_STAGES = {"inspect": ("voc.inspect", "run_stage"), "topics": ("voc.topics", "run_stage")}
 NIGHT_STAGES = {"report": ("voc.report", "run_stage")}
-MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".xlsx")
 PATH_COLUMNS = ("path", "file", "filename", "audio", "recording", "source", "路径", "文件", "录音")
 SHIP = ("auto", "yes", "no")
 LOCK_FILE = "run.lock"
@@ -131,35 +130,21 @@ def discover(specs: list[str]) -> tuple[list[Input], list[dict]]:
 
 
 def read_manifest(path: Path) -> tuple[list[Input], list[dict]]:
-    """Rows of a CSV/TSV/JSONL manifest: a path column (path, file, audio, ...; relative paths
-    are taken from the manifest's folder) and metadata columns (empty cells are left out)."""
-    from voc.sources import detect_encoding
+    """Rows of a CSV/TSV/JSONL/XLSX manifest: a path column (path, file, audio, ...; relative
+    paths are taken from the manifest's folder) and metadata columns (empty cells are left
+    out). A row that cannot be read or has no path is reported; the others go on."""
+    from voc.sources import read_table
 
-    enc = detect_encoding(path)
-    with open(path, encoding=enc, newline="") as f:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            rows = []
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append((n, dict(json.loads(line))))
-                    except (ValueError, TypeError):
-                        raise InputError(path, f"line {n}: not a JSON object") from None
-        else:
-            reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-            rows = list(enumerate(reader, 2))
-    if not rows:
-        raise InputError(path, "manifest has no rows")
-    columns = list(rows[0][1])
+    columns, rows = read_table(path)
     key = next((c for c in columns if str(c).strip().lower() in PATH_COLUMNS), None)
     if key is None:
         raise InputError(path, f"manifest needs a path column ({choices(PATH_COLUMNS)}); "
                                f"it has {choices(columns)}")
     good, bad = [], []
-    for n, row in rows:
-        rel = str(row.get(key) or "").strip()
-        if not rel:
-            bad.append({"source": f"{path}: row {n}", "reason": "empty path"})
+    for n, row, reason in rows:
+        rel = str(row.get(key) or "").strip() if row else ""
+        if reason or not rel:
+            bad.append({"source": f"{path}: row {n}", "reason": reason or "empty path"})
             continue
         p = Path(rel).expanduser()
         src = str(p if p.is_absolute() else path.parent / p)

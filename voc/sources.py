@@ -393,14 +393,7 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
     first row is the header when a column is given by name, or, with numbers only, when it
     looks like names. File-level problems raise InputError at once.
     """
-    p = Path(path)
-    src = str(path)
-    if not p.exists():
-        raise InputError(src, "no such file")
-    if not p.is_file():
-        raise InputError(src, "not a file")
-    if p.stat().st_size == 0:
-        raise InputError(src, "empty file")
+    p, src = _readable(path)
     if format is not None and format not in FORMATS:
         raise ConfigError(f"unknown format {format!r}: use {choices(FORMATS)}")
     if group_col is not None and id_col is not None and id_col != group_col:
@@ -411,39 +404,14 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
     if fmt == "transcripts":
         return Records(src, fmt, enc, [], True, _transcripts(src, _jsonl_rows(p, enc)))
 
-    if fmt == "jsonl":
-        rows = _jsonl_rows(p, enc)
-        ahead = []
-        for item in rows:
-            ahead.append(item)
-            if item[1] is not None:
-                break
-        first = next((r for _, r, _ in ahead if r is not None), None)
-        if first is None:
-            raise InputError(src, "no JSON object in the file")
-        columns, has_header = list(first), True
-        rows = itertools.chain(ahead, rows)
-    else:
-        rows = _xlsx_rows(p, sheet) if fmt == "xlsx" else _delimited_rows(
-            p, enc, "\t" if fmt == "tsv" else ",")
-        ahead = []
-        for item in rows:
-            ahead.append(item)
-            if item[1] is not None and not _is_blank(item[1]):
-                break
-        if not ahead or ahead[-1][1] is None or _is_blank(ahead[-1][1]):
-            raise InputError(src, "no rows in the file")
-        first = ahead[-1][1]
-        named = [c for c in (text_col, id_col, time_col, group_col, role_col, channel_col)
-                 if c is not None and not _is_index(c)]
-        has_header = header if header is not None else (
+    named = [c for c in (text_col, id_col, time_col, group_col, role_col, channel_col)
+             if c is not None and not _is_index(c)]
+
+    def is_header(first: list) -> bool:
+        return header if header is not None else (
             bool(named) or text_col is None or _looks_like_header(first))
-        if has_header:
-            columns = _header_names(first)
-            ahead.pop()
-        else:
-            columns = [str(i) for i in range(len(first))]
-        rows = _as_dicts(itertools.chain(ahead, rows), columns, has_header)
+
+    columns, has_header, rows = _table_rows(p, src, fmt, enc, sheet, is_header)
 
     def col(ref, what):
         return _resolve(src, ref, columns, has_header, what)
@@ -461,6 +429,62 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
                 channel=col(channel_col, "channel"))
     items = (_grouped if keys["group"] else _single)(src, rows, keys, channel)
     return Records(src, fmt, enc, columns, has_header, items)
+
+
+def _readable(path) -> tuple[Path, str]:
+    p, src = Path(path), str(path)
+    if not p.exists():
+        raise InputError(src, "no such file")
+    if not p.is_file():
+        raise InputError(src, "not a file")
+    if p.stat().st_size == 0:
+        raise InputError(src, "empty file")
+    return p, src
+
+
+def read_table(path, format: str | None = None) -> tuple[list[str], Iterator]:
+    """A CSV/TSV/JSONL/XLSX table with a header row (a manifest, say): its columns, and its
+    rows as `(row number, dict of cells or None, reason or None)`; a row that cannot be read
+    comes with the reason and the others go on. File-level problems raise InputError."""
+    p, src = _readable(path)
+    enc = None if p.suffix.lower() in (".xlsx", ".xlsm") else detect_encoding(p)
+    fmt = format or detect_format(p, enc)
+    columns, _, rows = _table_rows(p, src, "jsonl" if fmt == "transcripts" else fmt, enc, None,
+                                   lambda first: True)
+    return columns, rows
+
+
+def _table_rows(p: Path, src: str, fmt: str, enc, sheet, is_header) -> tuple[list[str], bool, Iterator]:
+    """(columns, has a header row, rows as (n, dict | None, reason)) of a csv/tsv/jsonl/xlsx
+    file; `is_header(first cells)` decides for the tables."""
+    if fmt == "jsonl":
+        rows = _jsonl_rows(p, enc)
+        ahead = []
+        for item in rows:
+            ahead.append(item)
+            if item[1] is not None:
+                break
+        first = next((r for _, r, _ in ahead if r is not None), None)
+        if first is None:
+            raise InputError(src, "no JSON object in the file")
+        return list(first), True, itertools.chain(ahead, rows)
+    rows = _xlsx_rows(p, sheet) if fmt == "xlsx" else _delimited_rows(
+        p, enc, "\t" if fmt == "tsv" else ",")
+    ahead = []
+    for item in rows:
+        ahead.append(item)
+        if item[1] is not None and not _is_blank(item[1]):
+            break
+    if not ahead or ahead[-1][1] is None or _is_blank(ahead[-1][1]):
+        raise InputError(src, "no rows in the file")
+    first = ahead[-1][1]
+    has_header = is_header(first)
+    if has_header:
+        columns = _header_names(first)
+        ahead.pop()
+    else:
+        columns = [str(i) for i in range(len(first))]
+    return columns, has_header, _as_dicts(itertools.chain(ahead, rows), columns, has_header)
 
 
 def _is_index(ref) -> bool:

@@ -16,7 +16,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the workspace; try again later
 @common.handle_errors
 def run(
     inputs: List[str] = typer.Argument(..., help="Folders, globs ('calls/**/*.wav'), files, or "
-                                                 "manifests (CSV/TSV/JSONL with a path column)."),
+                                                 "manifests (CSV/TSV/JSONL/XLSX with a path column)."),
     workspace: Optional[Path] = common.WORKSPACE_OPT,
     engine: Optional[str] = typer.Option(None, "--engine", help="local (worker processes) or ray."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j",
