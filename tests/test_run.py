@@ -32,7 +32,7 @@ def _run(*args):
 # -- inputs ------------------------------------------------------------------------------------
 
 def test_discover_folders_globs_files_once_and_missing(tmp_path):
-    from voc.run import discover
+    from voc.run_inputs import discover
 
     calls = make_night(tmp_path / "night", 3)
     (tmp_path / "night" / "notes.txt").write_text("not a recording")
@@ -43,7 +43,7 @@ def test_discover_folders_globs_files_once_and_missing(tmp_path):
 
 
 def test_manifest_paths_and_metadata(tmp_path):
-    from voc.run import discover, read_manifest
+    from voc.run_inputs import discover, read_manifest
 
     calls = make_night(tmp_path / "audio", 2)
     csv_m = tmp_path / "night.csv"
@@ -67,7 +67,7 @@ def test_manifest_paths_and_metadata(tmp_path):
 def test_manifest_from_excel_and_a_bad_row_goes_on(tmp_path):
     import openpyxl
 
-    from voc.run import read_manifest
+    from voc.run_inputs import read_manifest
 
     calls = make_night(tmp_path / "audio", 2)
     wb = openpyxl.Workbook()
