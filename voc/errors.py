@@ -35,3 +35,14 @@ def choices(names) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def display_path(path) -> str:
+    """A file as an error message names it: relative to the working folder when inside it."""
+    import os
+    from pathlib import Path
+
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
+    except (OSError, ValueError):
+        return str(path)

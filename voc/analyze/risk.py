@@ -25,7 +25,6 @@ import difflib
 import functools
 import json
 import math
-import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Any
 import yaml
 
 from voc.config import ROOT
-from voc.errors import ConfigError, VocError, choices
+from voc.errors import ConfigError, VocError, choices, display_path
 from voc.schema import Transcript, Utterance
 
 DEFAULT_RULES = ROOT / "configs" / "risk.yaml"
@@ -121,7 +120,7 @@ class Risk:
 def load_rules(path: str | Path | None = None) -> RiskRules:
     """Read and check a rules file; every problem is a one-line ConfigError naming the file."""
     path = Path(path) if path else DEFAULT_RULES
-    where = _display(path)
+    where = display_path(path)
     try:
         with open(path, encoding="utf-8-sig") as f:
             data = yaml.safe_load(f)
@@ -169,13 +168,6 @@ def load_rules(path: str | Path | None = None) -> RiskRules:
         seen[s.id] = i
         rules.signals.append(s)
     return rules
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
-    except (OSError, ValueError):
-        return str(path)
 
 
 def _keys(d: dict, valid, where: str, what: str) -> None:

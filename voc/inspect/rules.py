@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from voc.config import ROOT
-from voc.errors import ConfigError, choices
+from voc.errors import ConfigError, choices, display_path
 from voc.inspect import expr
 from voc.inspect.model import (CATEGORIES, KINDS, MATCHES, POSITIONS, RELATIONS, ROLES,
                                SEVERITIES, TIMING_KINDS, UNKNOWN_ROLES, Anchor, Condition, Rule,
@@ -40,12 +40,12 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if not files:
-            raise ConfigError(f"{_display(path)}: no rule files (*.yaml) in this folder")
+            raise ConfigError(f"{display_path(path)}: no rule files (*.yaml) in this folder")
     elif path.exists():
         files = [path]
     else:
-        raise ConfigError(f"{_display(path)}: no such rule file or folder")
-    rs = RuleSet(rules=[], paths=[_display(f) for f in files])
+        raise ConfigError(f"{display_path(path)}: no such rule file or folder")
+    rs = RuleSet(rules=[], paths=[display_path(f) for f in files])
     digest = hashlib.sha256()
     seen: dict[str, str] = {}
     unknown_roles = set()
@@ -60,22 +60,15 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
             seen[r.id] = r.source
             rs.rules.append(r)
     if len(unknown_roles) > 1:
-        raise ConfigError(f"{_display(path)}: rule files disagree on unknown_role "
+        raise ConfigError(f"{display_path(path)}: rule files disagree on unknown_role "
                           f"({choices(sorted(unknown_roles))}); set the same value in each")
     rs.unknown_role = unknown_roles.pop()
     rs.digest = digest.hexdigest()
     return rs
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def _load_file(path: Path, raw: bytes) -> tuple[str, list[Rule]]:
-    where = _display(path)
+    where = display_path(path)
     try:
         data = yaml.safe_load(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
