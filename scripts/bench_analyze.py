@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "text"
+sys.path.insert(0, str(ROOT / "tests"))
+from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+DATA = TEXT
 
 
 def texts(n: int, seed: int = 0) -> list[str]:

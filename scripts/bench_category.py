@@ -18,9 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
 sys.path.insert(0, str(ROOT))
 
-DATA = ROOT.parent / "shared" / "data" / "text"
+DATA = TEXT
 NAMES = {"0": "催收行为类", "1": "其他类", "2": "合同条款类", "3": "定价收费类", "4": "客户服务类",
          "5": "营销宣传类"}
 

@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-JDDC = ROOT.parent / "shared" / "data" / "text" / "jddc_chat.txt"
+sys.path.insert(0, str(ROOT / "tests"))
+from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+JDDC = TEXT / "jddc_chat.txt"
 
 CHILD = r"""
 import json, re, resource, sys, time

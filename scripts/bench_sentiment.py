@@ -29,9 +29,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
 sys.path.insert(0, str(ROOT))
 
-DATA = ROOT.parent / "shared" / "data" / "text"
+DATA = TEXT
 
 
 def corpora() -> dict[str, tuple[list[str], np.ndarray]]:

@@ -35,8 +35,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
 sys.path.insert(0, str(ROOT))
-TEXT = ROOT.parent / "shared" / "data" / "text"
+
 CATEGORIES = ["催收行为", "其他", "合同条款", "定价收费", "客户服务", "营销宣传"]
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+from shared_data import ROOT, SHARED  # noqa: F401 - ROOT and SHARED are imported from here too
 AUDIO = SHARED / "audio"
 
 

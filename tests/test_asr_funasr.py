@@ -23,7 +23,9 @@ from voc.errors import ModelError
 
 from tiny_funasr import build_tiny_paraformer, build_tiny_vad
 
-CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "audio" / "asr_example.wav"
+from shared_data import SHARED
+
+CLIP = SHARED / "audio" / "asr_example.wav"
 
 
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:

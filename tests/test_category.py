@@ -15,7 +15,9 @@ from voc.analyze.labelled import read_labelled
 from voc.errors import InputError, ModelError
 from voc.models import sha256_file
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "text"
+from shared_data import TEXT
+
+DATA = TEXT
 NAMES = "0=催收行为类,1=其他类,2=合同条款类,3=定价收费类,4=客户服务类,5=营销宣传类"
 
 

@@ -18,7 +18,9 @@ from voc.analyze import sentiment, textmodel as tm
 from voc.errors import InputError, ModelError
 from voc.models import sha256_file
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "text"
+from shared_data import TEXT
+
+DATA = TEXT
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from shared_data import TEXT
+
 ROOT = Path(__file__).resolve().parent.parent
-TEXT = ROOT.parent / "shared" / "data" / "text"
 CELINE = TEXT / "celine_train.csv"
 
 
