@@ -16,7 +16,8 @@ import re
 import pytest
 
 from voc import demo
-from voc.analyze.risk import (RiskRules, excerpt, load_risk_model, load_rules, score, train_risk)
+from voc.analyze.risk import RiskRules, excerpt, load_rules, score
+from voc.analyze.risk_model import load_risk_model, train_risk
 from voc.errors import ConfigError, VocError
 from voc.schema import Transcript, Utterance
 

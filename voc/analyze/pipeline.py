@@ -24,7 +24,7 @@ CUSTOMER_SIDE = ("customer", "unknown")
 class Analyzer:
     sentiment: Any                 # voc.analyze.sentiment.SentimentModel
     rules: Any                     # voc.analyze.risk.RiskRules
-    risk_model: Any = None         # voc.analyze.risk.RiskModel (voc train risk)
+    risk_model: Any = None         # voc.analyze.risk_model.RiskModel (voc train risk)
     category: Any = None           # voc.analyze.category.CategoryModel (voc train category)
     redact: bool = True
     keep_last: int = 0
@@ -34,6 +34,7 @@ class Analyzer:
                       risk_model: str | Path | None = None, risk_rules: str | Path | None = None
                       ) -> "Analyzer":
         from voc.analyze import risk
+        from voc.analyze.risk_model import load_risk_model
         from voc.analyze.sentiment import default_sentiment, load_sentiment
         from voc.config import models_dir
 
@@ -49,7 +50,7 @@ class Analyzer:
             category = CategoryModel.load(category_model)
         return cls(sentiment=sentiment,
                    rules=risk.load_rules(risk_rules or a["risk_rules"] or None),
-                   risk_model=risk.load_risk_model(risk_model) if risk_model else None,
+                   risk_model=load_risk_model(risk_model) if risk_model else None,
                    category=category, redact=settings["privacy.redact"],
                    keep_last=settings["privacy.keep_last"])
 

@@ -36,8 +36,9 @@ def train(
 
         metrics = train_category(input, text_col, label_col, out)
     else:
-        from voc.analyze.risk import load_rules, train_risk
         from voc.analyze.labelled import read_labelled
+        from voc.analyze.risk import load_rules
+        from voc.analyze.risk_model import train_risk
 
         texts, labels = read_labelled(input, text_col, label_col)
         metrics = train_risk(texts, labels, out, load_rules(risk_rules))
