@@ -36,14 +36,11 @@ def run_log(ws, guard: Safeguard, limit: int = 200, max_failures: int = 500) -> 
                     "succeeded": r.get("succeeded"), "failed": r.get("failed"),
                     "skipped": r.get("skipped"), "config_hash": r.get("config_hash"),
                     "models": model_digests(r.get("models"))})
-    ids = [r["run_id"] for r in out]
-    fails = ws._dicts("SELECT * FROM failures WHERE run_id IN (SELECT unnest(?)) "
-                      "ORDER BY failed_at DESC LIMIT ?", [ids, max_failures]) if ids else []
-    n_fail = ws.db.execute("SELECT count(*) FROM failures WHERE run_id IN (SELECT unnest(?))",
-                           [ids]).fetchone()[0] if ids else 0
-    return {"runs": out, "total": len(rows), "failures_total": n_fail,
+    ids = {r["run_id"] for r in out}
+    fails = [f for f in reversed(ws.failures()) if f["run_id"] in ids]  # newest first
+    return {"runs": out, "total": len(rows), "failures_total": len(fails),
             "failures": [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"]),
-                          "failed_at": _local(f["failed_at"])} for f in fails]}
+                          "failed_at": _local(f["failed_at"])} for f in fails[:max_failures]]}
 
 
 def _local(t):
