@@ -1,0 +1,226 @@
+"""The workspace: a DuckDB file plus folders for artefacts.
+
+Every stage writes its records here. Writes of one record are transactional (delete + insert in
+one transaction, keyed by the record id), so a record is stored once however often it is
+written, and a run that is killed leaves either the whole record or none of it. The schema is
+created and migrated by `MIGRATIONS` (tables.py); a workspace from a newer voc is refused.
+Workspace mixes in the methods of each stage's tables: inspections.py (QA and review),
+journal.py (the nightly run), topics.py.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from voc.errors import WorkspaceError
+from voc.schema import Transcript
+from voc.store.inspections import InspectionStore
+from voc.store.journal import RunJournal
+from voc.store.tables import DB_NAME, FOLDERS, MIGRATIONS, utc_now
+from voc.store.topics import TopicStore
+
+__all__ = ["DB_NAME", "FOLDERS", "MIGRATIONS", "Workspace", "WorkspaceBusy", "default_path"]
+
+
+def _analysis_row(a: dict, run_id: str | None, now: datetime) -> tuple:
+    sent, risk, cat = a.get("sentiment") or {}, a.get("risk") or {}, a.get("category") or {}
+    traj = a.get("trajectory") or {}
+    return (a["id"], sent.get("label"), sent.get("positive"),
+            (a.get("sentiment_agent") or {}).get("positive"), traj.get("delta"),
+            risk.get("score"), risk.get("level"),
+            json.dumps(risk.get("reasons") or [], ensure_ascii=False), cat.get("label"),
+            cat.get("score"), json.dumps(a, ensure_ascii=False, default=str), run_id, now)
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process holds the workspace (DuckDB allows one writing process)."""
+
+
+class Workspace(InspectionStore, RunJournal, TopicStore):
+    def __init__(self, path: str | Path, read_only: bool = False):
+        import duckdb
+
+        self.path = Path(path)
+        if read_only and not (self.path / DB_NAME).exists():
+            raise WorkspaceError(f"{self.path}: no workspace here (no {DB_NAME})")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for f in FOLDERS:
+                (self.path / f).mkdir(exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"{self.path}: cannot create workspace ({e.strerror})") from None
+        try:
+            self.db = duckdb.connect(str(self.path / DB_NAME), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                import re
+
+                pid = re.search(r"\(PID (\d+)\)", str(e))
+                who = f" (pid {pid.group(1)})" if pid else ""
+                raise WorkspaceBusy(f"{self.path}: workspace is in use by another voc process"
+                                    f"{who}; DuckDB allows one writer: wait for it to finish") from None
+            raise WorkspaceError(f"{self.path}: cannot open {DB_NAME} ({e})") from None
+        if not read_only:
+            try:
+                self.migrate()
+            except BaseException:
+                self.db.close()  # a refused workspace must not stay locked
+                raise
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # schema ---------------------------------------------------------------------------------
+    def version(self) -> int:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = self.db.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> int:
+        v = self.version()
+        if v > len(MIGRATIONS):
+            raise WorkspaceError(f"{self.path}: workspace schema {v} is newer than this voc "
+                                 f"understands ({len(MIGRATIONS)}); upgrade voc")
+        for n in range(v, len(MIGRATIONS)):
+            self.db.execute("BEGIN TRANSACTION")
+            try:
+                self.db.execute(MIGRATIONS[n])
+                self.db.execute("INSERT INTO schema_version VALUES (?)", [n + 1])
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+        return len(MIGRATIONS)
+
+    # runs -----------------------------------------------------------------------------------
+    def start_run(self, command: str, config: dict, inputs: int = 0) -> str:
+        from voc import __version__
+
+        run_id = utc_now().strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = str(os.getuid())
+        self.db.execute(
+            "INSERT INTO runs (run_id, command, started_at, status, user_name, host, voc_version, "
+            "config, inputs) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+            [run_id, command, utc_now(), user, socket.gethostname(), __version__,
+             json.dumps(config, ensure_ascii=False, default=str), inputs])
+        return run_id
+
+    def finish_run(self, run_id: str, *, succeeded: int, failed: int, skipped: int = 0,
+                   models: dict | list | None = None, status: str | None = None) -> None:
+        status = status or ("failed" if failed else "ok")
+        self.db.execute(
+            "UPDATE runs SET ended_at = ?, status = ?, succeeded = ?, failed = ?, skipped = ?, "
+            "models = ? WHERE run_id = ?",
+            [utc_now(), status, succeeded, failed, skipped,
+             json.dumps(models or [], ensure_ascii=False, default=str), run_id])
+
+    def record_failure(self, run_id: str, source: str, reason: str) -> None:
+        self.db.execute("INSERT INTO failures VALUES (?, ?, ?, ?)", [run_id, source, reason, utc_now()])
+
+    def runs(self) -> list[dict]:
+        return self._dicts("SELECT * FROM runs ORDER BY started_at")
+
+    def failures(self, run_id: str | None = None) -> list[dict]:
+        if run_id:
+            return self._dicts("SELECT * FROM failures WHERE run_id = ? ORDER BY failed_at", [run_id])
+        return self._dicts("SELECT * FROM failures ORDER BY failed_at")
+
+    # transcripts ----------------------------------------------------------------------------
+    def save_transcript(self, t: Transcript, run_id: str | None = None) -> None:
+        self.save_transcripts([t], run_id)
+
+    def save_transcripts(self, ts: list[Transcript], run_id: str | None = None,
+                         analyses: list[dict] | None = None) -> None:
+        """Store whole records in one transaction, replacing earlier versions by id.
+
+        With `analyses` (one per transcript, same order) the analysis records go in the same
+        transaction, so a contact is never stored without its analysis or the other way round.
+        """
+        if not ts:
+            return
+        now = utc_now()
+        ids = [t.id for t in ts]
+        trows = [(t.id, t.source, t.channel, t.duration_s,
+                  json.dumps(t.meta, ensure_ascii=False, default=str), t.text,
+                  len(t.utterances), run_id, now) for t in ts]
+        urows = [(t.id, i, u.start, u.end, u.speaker, u.role, u.text,
+                  u.features.get("speech_rate_cpm"), u.features.get("rms_db"), u.emotion,
+                  list(u.events), json.dumps(u.features) if u.features else None)
+                 for t in ts for i, u in enumerate(t.utterances)]
+        arows = [_analysis_row(a, run_id, now) for a in analyses or []]
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            self.db.execute("DELETE FROM utterances WHERE transcript_id IN (SELECT unnest($1))", [ids])
+            self.db.execute("DELETE FROM transcripts WHERE id IN (SELECT unnest($1))", [ids])
+            self._insert("transcripts", trows)
+            self._insert("utterances", urows)
+            if analyses is not None:
+                self.db.execute("DELETE FROM analyses WHERE id IN (SELECT unnest($1))",
+                                [[a["id"] for a in analyses]])
+                self._insert("analyses", arows)
+            self.db.execute("COMMIT")
+        except Exception:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _insert(self, table: str, rows: list[tuple]) -> None:
+        """Bulk insert: one statement over column lists (executemany is ~30x slower)."""
+        if not rows:
+            return
+        cols = [list(c) for c in zip(*rows)]
+        sel = ", ".join(f"unnest(${i + 1})" for i in range(len(cols)))
+        self.db.execute(f"INSERT INTO {table} SELECT {sel}", cols)
+
+    # analyses -------------------------------------------------------------------------------
+    def analyses(self) -> list[dict]:
+        return [json.loads(r["record"]) for r in
+                self._dicts("SELECT record FROM analyses ORDER BY id")]
+
+    def has_transcript(self, transcript_id: str) -> bool:
+        return self.db.execute("SELECT count(*) FROM transcripts WHERE id = ?",
+                               [transcript_id]).fetchone()[0] > 0
+
+    def transcript(self, transcript_id: str) -> Transcript | None:
+        rows = self._dicts("SELECT * FROM transcripts WHERE id = ?", [transcript_id])
+        return self._load(rows[0]) if rows else None
+
+    def transcripts(self) -> list[Transcript]:
+        return [self._load(r) for r in self._dicts("SELECT * FROM transcripts ORDER BY source, id")]
+
+    def _load(self, row: dict) -> Transcript:
+        from voc.schema import Utterance
+
+        us = self._dicts("SELECT * FROM utterances WHERE transcript_id = ? ORDER BY idx", [row["id"]])
+        utts = []
+        for u in us:
+            feats = json.loads(u["features"]) if u["features"] else {}
+            utts.append(Utterance(start=u["start_s"], end=u["end_s"], speaker=u["speaker"],
+                                  role=u["role"], text=u["text"], features=feats,
+                                  emotion=u["emotion"], events=list(u["events"] or [])))
+        return Transcript(id=row["id"], source=row["source"], channel=row["channel"],
+                          duration_s=row["duration_s"], meta=json.loads(row["meta"] or "{}"),
+                          utterances=utts, text=row["text"] or "")
+
+    def _dicts(self, sql: str, params: list | None = None) -> list[dict]:
+        cur = self.db.execute(sql, params or [])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def default_path(settings) -> Path:
+    return Path(settings["workspace.path"])
