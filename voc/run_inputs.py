@@ -56,7 +56,7 @@ def read_manifest(path: Path) -> tuple[list[Input], list[dict]]:
     """Rows of a CSV/TSV/JSONL/XLSX manifest: a path column (path, file, audio, ...; relative
     paths are taken from the manifest's folder) and metadata columns (empty cells are left
     out). A row that cannot be read or has no path is reported; the others go on."""
-    from voc.sources import read_table
+    from voc.tables import read_table
 
     columns, rows = read_table(path)
     key = next((c for c in columns if str(c).strip().lower() in PATH_COLUMNS), None)

@@ -32,11 +32,7 @@ Decisions (they are part of the exchange contract, change them with care):
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import itertools
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,16 +42,15 @@ from typing import Any
 
 from voc.errors import ConfigError, InputError, choices
 from voc.schema import Transcript, Utterance
+from voc.tables import (cell_text, detect_encoding, detect_format, jsonl_rows, looks_like_header,
+                        readable, table_rows)
 
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".jsonl": "jsonl",
-              ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 FORMATS = ("transcripts", "csv", "tsv", "jsonl", "xlsx")
 TEXT_COLUMNS = ("text", "content", "review", "文本", "内容", "正文")  # used when no text_col is given
 AGENT_VALUES = {"agent", "1", "客服", "坐席", "座席", "客服人员", "人工客服", "员工", "staff", "service",
                 "seller", "商家", "a"}
 CUSTOMER_VALUES = {"customer", "0", "客户", "用户", "顾客", "来电人", "持卡人", "user", "client",
                    "buyer", "买家", "c"}
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                    r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})(\.\d+)?秒?)?分?)?"
                    r"\s*(Z|[+-]\d{2}:?\d{2})?")
@@ -124,202 +119,7 @@ def read_all(path, **kwargs) -> tuple[list[Transcript], list[RowError]]:
     return good, bad
 
 
-# ---------------------------------------------------------------- format and encoding
-
-
-def detect_format(path, encoding: str | None = None) -> str:
-    """'transcripts', 'csv', 'tsv', 'jsonl' or 'xlsx', from the extension and the first record."""
-    p = Path(path)
-    ext = p.suffix.lower()
-    if ext == ".xls":
-        raise InputError(path, "old .xls workbooks are not supported: save it as .xlsx or .csv")
-    if ext not in EXTENSIONS:
-        raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: "
-                               f"use {choices(sorted(EXTENSIONS))}")
-    kind = EXTENSIONS[ext]
-    if kind in ("jsonl", "txt"):
-        first = _first_line(p, encoding or detect_encoding(p))
-        if kind == "txt":
-            return "tsv" if "\t" in first else "csv"
-        try:
-            obj = json.loads(first)
-        except ValueError:
-            return "jsonl"
-        return "transcripts" if isinstance(obj, dict) and "utterances" in obj else "jsonl"
-    return kind
-
-
-def detect_encoding(path) -> str:
-    """'utf-8-sig', 'utf-16', 'utf-8' or 'gb18030', from the bytes of a text file.
-
-    A UTF-8 file with a few damaged rows stays UTF-8 (those rows become RowErrors).
-    """
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if not head:
-            raise InputError(path, "empty file")
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return "utf-16"
-        f.seek(0)
-        dec = codecs.getincrementaldecoder("utf-8")()
-        pos = 0
-        try:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                dec.decode(chunk)
-                pos += len(chunk)
-            dec.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-        f.seek(max(0, pos - 64))  # judge the bytes where UTF-8 failed, not an ASCII-only start
-        sample = f.read(1 << 22)
-    if b"\x00" in sample:
-        raise InputError(path, "binary data, not a text table (UTF-8, UTF-16 with BOM or GB18030)")
-    for enc in ("utf-8", "gb18030"):
-        text = sample.decode(enc, "replace")
-        bad = text.count("\ufffd")
-        good = sum(1 for ch in text if ord(ch) > 127) - bad
-        if bad * 10 <= max(good, 10):  # mostly decodes: the right encoding with a few bad rows
-            return enc
-    raise InputError(path, "cannot decode the text: not UTF-8, UTF-16 with BOM or GB18030/GBK")
-
-
-def _first_line(p: Path, encoding: str) -> str:
-    with open(p, encoding=encoding, errors="replace", newline="") as f:
-        for line in f:
-            if line.strip():
-                return line.strip()
-    raise InputError(p, "empty file")
-
-
-def _decoded_lines(path: Path, encoding: str, damaged: list[bool]) -> Iterator[str]:
-    """Lines of text; a line with bytes that do not decode sets damaged[0]."""
-    if encoding == "utf-16":
-        with open(path, encoding=encoding, errors="replace", newline="") as f:
-            for line in f:
-                if "\ufffd" in line:
-                    damaged[0] = True
-                yield line
-        return
-    with open(path, "rb") as f:  # b"\n" never occurs inside a UTF-8 or GB18030 character
-        for raw in f:
-            try:
-                yield raw.decode(encoding)
-            except UnicodeDecodeError:
-                damaged[0] = True
-                yield raw.decode(encoding, "replace")
-
-
-# ---------------------------------------------------------------- raw rows: (row, cells, reason)
-
-
-def _delimited_rows(path: Path, encoding: str, delimiter: str):
-    damaged = [False]
-    reader = csv.reader(_decoded_lines(path, encoding, damaged), delimiter=delimiter)
-    name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
-    for n in itertools.count(1):
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            damaged[0] = False
-            yield n, None, f"unreadable row ({e}; an unclosed quote?)"
-            continue
-        bad, damaged[0] = damaged[0], False
-        yield n, cells, f"undecodable bytes (the file is read as {name})" if bad else None
-
-
-def _xlsx_rows(path: Path, sheet):
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency
-        raise InputError(path, "reading .xlsx needs openpyxl: pip install openpyxl") from None
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:
-        raise InputError(path, f"not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
-    names = wb.sheetnames
-    if sheet is None:
-        ws = wb.worksheets[0]
-    elif isinstance(sheet, int) and 0 <= sheet < len(names):
-        ws = wb.worksheets[sheet]
-    elif sheet in names:
-        ws = wb[sheet]
-    else:
-        wb.close()
-        raise InputError(path, f"no sheet {sheet!r}: the sheets are {choices(names)}")
-    ws.reset_dimensions()  # some writers record wrong dimensions; read what is there
-
-    def rows():
-        try:
-            for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), 1):
-                cells = list(values)
-                while cells and cells[-1] is None:
-                    cells.pop()
-                yield n, cells, None
-        finally:
-            wb.close()
-
-    return rows()
-
-
-def _jsonl_rows(path: Path, encoding: str):
-    damaged = [False]
-    for n, line in enumerate(_decoded_lines(path, encoding, damaged), 1):
-        bad, damaged[0] = damaged[0], False
-        if not line.strip():
-            continue
-        if bad:
-            yield n, None, "undecodable bytes"
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as e:
-            yield n, None, f"not valid JSON ({e})"
-            continue
-        if not isinstance(obj, dict):
-            yield n, None, f"not a JSON object but {type(obj).__name__}"
-            continue
-        yield n, obj, None
-
-
-def _is_blank(cells) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def _looks_like_header(cells: list) -> bool:
-    """Names: all present, distinct, short, none a number (celine's `text,5` is data)."""
-    names = [c.strip() if isinstance(c, str) else c for c in cells]
-    return (bool(names) and all(isinstance(c, str) and c and len(c) <= 64
-                                and not _NUMBER.fullmatch(c) for c in names)
-            and len(set(names)) == len(names))
-
-
-def _header_names(cells: list) -> list[str]:
-    out: list[str] = []
-    for i, c in enumerate(cells):
-        name = _str(c) or str(i)
-        base, k = name, 1
-        while name in out:
-            name, k = f"{base}.{k}", k + 1
-        out.append(name)
-    return out
-
-
 # ---------------------------------------------------------------- values
-
-
-def _str(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, (datetime, date, dtime)):
-        return v.isoformat()
-    return str(v).strip()
 
 
 def _jsonable(v):
@@ -335,7 +135,7 @@ def parse_time(v) -> datetime | date:
     Unix seconds or milliseconds (as UTC). Raises ValueError."""
     if isinstance(v, (datetime, date)):
         return v
-    s = _str(v)
+    s = cell_text(v)
     if not s:
         raise ValueError("empty")
     if s.isdigit():
@@ -364,7 +164,7 @@ def parse_time(v) -> datetime | date:
 
 def role_of(value) -> str:
     """A role column value -> agent, customer or unknown."""
-    s = _str(value).lower()
+    s = cell_text(value).lower()
     if s in AGENT_VALUES:
         return "agent"
     if s in CUSTOMER_VALUES:
@@ -393,7 +193,7 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
     first row is the header when a column is given by name, or, with numbers only, when it
     looks like names. File-level problems raise InputError at once.
     """
-    p, src = _readable(path)
+    p, src = readable(path)
     if format is not None and format not in FORMATS:
         raise ConfigError(f"unknown format {format!r}: use {choices(FORMATS)}")
     if group_col is not None and id_col is not None and id_col != group_col:
@@ -402,16 +202,16 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
         encoding or detect_encoding(p))
     fmt = format or detect_format(p, enc)
     if fmt == "transcripts":
-        return Records(src, fmt, enc, [], True, _transcripts(src, _jsonl_rows(p, enc)))
+        return Records(src, fmt, enc, [], True, _transcripts(src, jsonl_rows(p, enc)))
 
     named = [c for c in (text_col, id_col, time_col, group_col, role_col, channel_col)
              if c is not None and not _is_index(c)]
 
     def is_header(first: list) -> bool:
         return header if header is not None else (
-            bool(named) or text_col is None or _looks_like_header(first))
+            bool(named) or text_col is None or looks_like_header(first))
 
-    columns, has_header, rows = _table_rows(p, src, fmt, enc, sheet, is_header)
+    columns, has_header, rows = table_rows(p, src, fmt, enc, sheet, is_header)
 
     def col(ref, what):
         return _resolve(src, ref, columns, has_header, what)
@@ -429,62 +229,6 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
                 channel=col(channel_col, "channel"))
     items = (_grouped if keys["group"] else _single)(src, rows, keys, channel)
     return Records(src, fmt, enc, columns, has_header, items)
-
-
-def _readable(path) -> tuple[Path, str]:
-    p, src = Path(path), str(path)
-    if not p.exists():
-        raise InputError(src, "no such file")
-    if not p.is_file():
-        raise InputError(src, "not a file")
-    if p.stat().st_size == 0:
-        raise InputError(src, "empty file")
-    return p, src
-
-
-def read_table(path, format: str | None = None) -> tuple[list[str], Iterator]:
-    """A CSV/TSV/JSONL/XLSX table with a header row (a manifest, say): its columns, and its
-    rows as `(row number, dict of cells or None, reason or None)`; a row that cannot be read
-    comes with the reason and the others go on. File-level problems raise InputError."""
-    p, src = _readable(path)
-    enc = None if p.suffix.lower() in (".xlsx", ".xlsm") else detect_encoding(p)
-    fmt = format or detect_format(p, enc)
-    columns, _, rows = _table_rows(p, src, "jsonl" if fmt == "transcripts" else fmt, enc, None,
-                                   lambda first: True)
-    return columns, rows
-
-
-def _table_rows(p: Path, src: str, fmt: str, enc, sheet, is_header) -> tuple[list[str], bool, Iterator]:
-    """(columns, has a header row, rows as (n, dict | None, reason)) of a csv/tsv/jsonl/xlsx
-    file; `is_header(first cells)` decides for the tables."""
-    if fmt == "jsonl":
-        rows = _jsonl_rows(p, enc)
-        ahead = []
-        for item in rows:
-            ahead.append(item)
-            if item[1] is not None:
-                break
-        first = next((r for _, r, _ in ahead if r is not None), None)
-        if first is None:
-            raise InputError(src, "no JSON object in the file")
-        return list(first), True, itertools.chain(ahead, rows)
-    rows = _xlsx_rows(p, sheet) if fmt == "xlsx" else _delimited_rows(
-        p, enc, "\t" if fmt == "tsv" else ",")
-    ahead = []
-    for item in rows:
-        ahead.append(item)
-        if item[1] is not None and not _is_blank(item[1]):
-            break
-    if not ahead or ahead[-1][1] is None or _is_blank(ahead[-1][1]):
-        raise InputError(src, "no rows in the file")
-    first = ahead[-1][1]
-    has_header = is_header(first)
-    if has_header:
-        columns = _header_names(first)
-        ahead.pop()
-    else:
-        columns = [str(i) for i in range(len(first))]
-    return columns, has_header, _as_dicts(itertools.chain(ahead, rows), columns, has_header)
 
 
 def _is_index(ref) -> bool:
@@ -507,22 +251,6 @@ def _resolve(src, ref, columns, has_header, what) -> str | None:
         return folded[0]
     hint = "" if has_header else " (the file has no header row: give columns as 0-based numbers)"
     raise InputError(src, f"no {what} column {ref!r}; the columns are {choices(columns)}{hint}")
-
-
-def _as_dicts(rows, columns: list[str], has_header: bool):
-    width = len(columns)
-    for n, cells, reason in rows:
-        if cells is None or reason:
-            yield n, None, reason
-            continue
-        if _is_blank(cells):
-            continue
-        if has_header and len(cells) > width and not _is_blank(cells[width:]):
-            yield n, None, (f"{len(cells)} cells but the header has {width} "
-                            f"(a delimiter inside an unquoted text?)")
-            continue
-        names = columns if len(cells) <= width else columns + [str(i) for i in range(width, len(cells))]
-        yield n, dict(zip(names, cells)), None
 
 
 def _transcripts(src, rows):
@@ -548,16 +276,16 @@ def _parse_row(src, n, row, keys):
     for what, key in keys.items():
         if key is not None and key not in row:
             return RowError(src, n, f"no value for the {what} column {key!r} (the row is short)")
-    text = _str(row[keys["text"]])
+    text = cell_text(row[keys["text"]])
     if not text:
         return RowError(src, n, f"empty text in column {keys['text']!r}")
     f: dict[str, Any] = {}
     if keys["id"]:
-        f["id"] = _str(row[keys["id"]])
+        f["id"] = cell_text(row[keys["id"]])
         if not f["id"]:
             return RowError(src, n, f"empty id in column {keys['id']!r}")
     if keys["group"]:
-        f["group"] = _str(row[keys["group"]])
+        f["group"] = cell_text(row[keys["group"]])
         if not f["group"]:
             return RowError(src, n, f"empty group value in column {keys['group']!r}")
     f["time"] = None
@@ -565,12 +293,12 @@ def _parse_row(src, n, row, keys):
         try:
             f["time"] = parse_time(row[keys["time"]])
         except (ValueError, TypeError, OverflowError, OSError):
-            return RowError(src, n, f"bad time {_str(row[keys['time']])!r} in column "
+            return RowError(src, n, f"bad time {cell_text(row[keys['time']])!r} in column "
                                     f"{keys['time']!r}")
     if keys["role"]:
-        f["speaker"] = _str(row[keys["role"]]) or "text"
+        f["speaker"] = cell_text(row[keys["role"]]) or "text"
         f["role"] = role_of(row[keys["role"]])
-    f["channel"] = _str(row[keys["channel"]]) if keys["channel"] else ""
+    f["channel"] = cell_text(row[keys["channel"]]) if keys["channel"] else ""
     used = {keys["text"], keys["id"], keys["time"], keys["role"]}
     meta = {k: _jsonable(v) for k, v in row.items() if k not in used}
     if f["time"] is not None:
