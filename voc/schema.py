@@ -94,6 +94,12 @@ class Failure:
         return asdict(self)
 
 
+def mmss(seconds: float) -> str:
+    """An utterance time as QA staff quote it: 03:07 (minutes may pass 59)."""
+    s = int(seconds)
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
 def join_text(utterances: list[Utterance]) -> str:
     return "".join(u.text for u in utterances)
 

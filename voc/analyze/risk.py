@@ -34,7 +34,7 @@ import yaml
 
 from voc.config import ROOT
 from voc.errors import ConfigError, choices, display_path
-from voc.schema import Transcript, Utterance
+from voc.schema import Transcript, Utterance, mmss
 
 if TYPE_CHECKING:
     from voc.analyze.risk_model import RiskModel
@@ -419,11 +419,6 @@ def _truthy(v) -> bool:
     if isinstance(v, str):
         return v.strip().lower() not in ("", "0", "false", "no", "n", "否", "none", "null")
     return bool(v)
-
-
-def mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 def excerpt(text: str, span: tuple[int, int] | None = None, n: int = EXCERPT_CHARS) -> str:

@@ -132,12 +132,9 @@ def show(
     typer.echo("next      " + (", ".join(nxt) if nxt else "(final)"))
 
 
-def mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
 def _evidence_line(e: dict) -> str:
+    from voc.schema import mmss
+
     where = f"#{e['utterance']}" if "utterance" in e else ("#%d-%d" % tuple(e["utterances"])
                                                             if "utterances" in e else "call")
     if e.get("start") is not None:
