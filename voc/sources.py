@@ -306,23 +306,30 @@ def _parse_row(src, n, row, keys):
     return text, f, meta
 
 
-def _single(src, rows, keys, channel):
-    seen: dict[str, int] = {}
+def _parsed(src, rows, keys):
+    """RowError, or (row number, text, fields, meta) with meta["source_row"], for each row."""
     for n, row, reason in rows:
-        if reason:
-            yield RowError(src, n, reason)
-            continue
-        parsed = _parse_row(src, n, row, keys)
+        parsed = RowError(src, n, reason) if reason else _parse_row(src, n, row, keys)
         if isinstance(parsed, RowError):
             yield parsed
             continue
         text, f, meta = parsed
+        meta["source_row"] = n
+        yield n, text, f, meta
+
+
+def _single(src, rows, keys, channel):
+    seen: dict[str, int] = {}
+    for item in _parsed(src, rows, keys):
+        if isinstance(item, RowError):
+            yield item
+            continue
+        n, text, f, meta = item
         rid = f.get("id") or row_id(src, n, text)
         if rid in seen:
             yield RowError(src, n, f"duplicate id {rid!r} (first in row {seen[rid]})")
             continue
         seen[rid] = n
-        meta["source_row"] = n
         u = Utterance(start=None, end=None, speaker=f.get("speaker", "text"),
                       role=f.get("role", "customer"), text=text)
         yield Transcript(id=rid, source=src, channel=f["channel"] or channel or "text",
@@ -331,16 +338,11 @@ def _single(src, rows, keys, channel):
 
 def _grouped(src, rows, keys, channel):
     groups: dict[str, list] = {}
-    for n, row, reason in rows:
-        if reason:
-            yield RowError(src, n, reason)
+    for item in _parsed(src, rows, keys):
+        if isinstance(item, RowError):
+            yield item
             continue
-        parsed = _parse_row(src, n, row, keys)
-        if isinstance(parsed, RowError):
-            yield parsed
-            continue
-        text, f, meta = parsed
-        meta["source_row"] = n
+        _, text, f, meta = item
         groups.setdefault(f["group"], []).append((text, f, meta))
     for gid, items in groups.items():
         yield _session(src, gid, items, channel)

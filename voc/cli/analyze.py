@@ -67,9 +67,7 @@ def analyze(
             for rec in records:
                 if isinstance(rec, RowError):
                     n_bad += 1
-                    common.err(f"voc: {rec}")
-                    if ws:
-                        ws.record_failure(run_id, rec.where, rec.reason)
+                    common.skip_row(rec, ws, run_id)
                     continue
                 batch.append(rec)
                 if len(batch) >= batch_size:

@@ -99,3 +99,11 @@ def jsonl_out(path, keep_on_error: bool = True):
     from voc.files import open_staged
 
     return open_staged(path, keep_on_error=keep_on_error) if path else contextlib.nullcontext()
+
+
+def skip_row(rec, ws=None, run_id: str | None = None) -> None:
+    """A table row that cannot be used (a voc.sources.RowError): one line on stderr, and the
+    run's failure list when there is a workspace; the batch goes on."""
+    err(f"voc: {rec}")
+    if ws:
+        ws.record_failure(run_id, rec.where, rec.reason)

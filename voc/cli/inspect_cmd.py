@@ -73,9 +73,7 @@ def inspect(
             for rec in records:
                 if isinstance(rec, RowError):
                     n_bad += 1
-                    common.err(f"voc: {rec}")
-                    if ws:
-                        ws.record_failure(run_id, rec.where, rec.reason)
+                    common.skip_row(rec, ws, run_id)
                     continue
                 r = inspector.inspect(rec)
                 d = r.to_dict()

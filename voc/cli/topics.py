@@ -52,9 +52,7 @@ def _read(input, cfg, roles, ws, run_id, **cols):
     for rec in read_records(input, **cols):
         if isinstance(rec, RowError):
             bad += 1
-            common.err(f"voc: {rec}")
-            if ws:
-                ws.record_failure(run_id, rec.where, rec.reason)
+            common.skip_row(rec, ws, run_id)
         else:
             good.append(rec)
     docs, empty = collect(good, roles, redact=cfg["privacy.redact"],
