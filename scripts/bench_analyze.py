@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+
 DATA = TEXT
 
 
@@ -68,7 +69,7 @@ def main() -> None:
     sample = xs[: a.snownlp_sample]
     t = time.perf_counter()
     for x in sample:
-        SnowNLP(x).sentiments
+        _ = SnowNLP(x).sentiments
     snow = time.perf_counter() - t
     result = {"texts": a.n, "analyzed": lines,
               "voc_jsonl_s": round(jsonl, 2), "voc_jsonl_texts_per_s": round(a.n / jsonl),

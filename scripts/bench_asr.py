@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import AUDIO, CALL_TURNS, ffmpeg, make_call, references  # noqa: E402
+
 from voc.metrics import cer  # noqa: E402
 
 BARE = r'''

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+
 sys.path.insert(0, str(ROOT))
 
 DATA = TEXT
@@ -108,7 +109,8 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    from voc.analyze import category, textmodel as tm
+    from voc.analyze import category
+    from voc.analyze import textmodel as tm
 
     xtr, ytr = tm.read_labelled(a.train, 0, 1)
     xdv, ydv = tm.read_labelled(a.dev, 0, 1)

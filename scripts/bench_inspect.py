@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+
 JDDC = TEXT / "jddc_chat.txt"
 
 CHILD = r"""

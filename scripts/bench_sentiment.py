@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+
 sys.path.insert(0, str(ROOT))
 
 DATA = TEXT

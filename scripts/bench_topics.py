@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from shared_data import TEXT  # noqa: E402 - ../shared/data, found as the tests find it
+
 sys.path.insert(0, str(ROOT))
 
 CATEGORIES = ["催收行为", "其他", "合同条款", "定价收费", "客户服务", "营销宣传"]
@@ -310,7 +311,7 @@ def emerging(args) -> list[dict]:
         a = assign_texts(r.model, dev)
         held_idx = [i for i, y in enumerate(ydv) if y == held]
         other_idx = [i for i, y in enumerate(ydv) if y != held]
-        unfit = lambda idx: sum(a.topics[i] == -1 for i in idx) / len(idx)  # noqa: E731
+        unfit = lambda idx: sum(a.topics[i] == -1 for i in idx) / len(idx)  # noqa: E731, B023 - used at once, inside the loop
         groups = []
         for g in a.groups:
             members = [i for i, e in enumerate(a.emerging) if e == g.key]

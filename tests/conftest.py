@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from shared_data import ROOT, SHARED  # noqa: F401 - ROOT and SHARED are imported from here too
+
 AUDIO = SHARED / "audio"
 
 

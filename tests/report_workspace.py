@@ -33,7 +33,7 @@ def hostile() -> Transcript:
          Utterance(9.5, 12.0, "ch0", "agent", f"这个不归我们管，你要投诉随便你。{IMG}"),
          Utterance(12.5, 14.0, "ch1", "customer", "行，你等着！")]
     return Transcript(id=HOSTILE_ID, source=f"evil/{IMG}.wav", channel="call", duration_s=14.0,
-                      meta={"agent_id": "<b>A9</b>", "team": f'"><svg onload=alert(1)>组',
+                      meta={"agent_id": "<b>A9</b>", "team": '"><svg onload=alert(1)>组',
                             "product_line": f"信用卡</script>{XSS}",
                             "started_at": "2026-11-05T10:00:00+08:00"}, utterances=u)
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-
 from conftest import AUDIO, read_wav, write_wav
 
 PY = sys.executable

@@ -6,9 +6,9 @@ import csv
 import json
 
 import pytest
+from conftest import SHARED
 from typer.testing import CliRunner
 
-from conftest import SHARED
 from voc.cli import app
 from voc.store import Workspace
 

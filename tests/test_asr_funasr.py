@@ -13,17 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED
+from tiny_funasr import build_tiny_paraformer, build_tiny_vad
 
 from voc import models
 from voc.asr.base import EngineOptions, Segment
-from voc.asr.funasr import (FunasrEngine, clean_text, hotword_string, installed, parse_tags,
-                            to_segments)
+from voc.asr.funasr import FunasrEngine, clean_text, hotword_string, installed, parse_tags, to_segments
 from voc.config import load_settings
 from voc.errors import ModelError
-
-from tiny_funasr import build_tiny_paraformer, build_tiny_vad
-
-from shared_data import SHARED
 
 CLIP = SHARED / "audio" / "asr_example.wav"
 

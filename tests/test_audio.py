@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import AUDIO, ffmpeg, read_wav, write_wav
+
 from voc import audio
 from voc.errors import InputError
 
@@ -36,7 +36,7 @@ def test_formats_decode_to_16k(tmp_path, ext, args):
     assert x.shape[0] == 1 and x.dtype == np.float32
     assert abs(x.shape[1] / 16000 - 5.55) < 0.15
     # lossy codecs shift a little: compare envelopes
-    env = lambda s: np.convolve(np.abs(s), np.ones(800) / 800, mode="valid")[::160]
+    env = lambda s: np.convolve(np.abs(s), np.ones(800) / 800, mode="valid")[::160]  # noqa: E731
     assert _corr(env(src[0]), env(x[0])) > 0.8
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import TEXT
 
-from voc.analyze import category, textmodel as tm
+from voc.analyze import category
+from voc.analyze import textmodel as tm
 from voc.analyze.labelled import read_labelled
 from voc.errors import InputError, ModelError
 from voc.models import sha256_file
-
-from shared_data import TEXT
 
 DATA = TEXT
 NAMES = "0=催收行为类,1=其他类,2=合同条款类,3=定价收费类,4=客户服务类,5=营销宣传类"

@@ -8,9 +8,9 @@ import os
 import subprocess
 
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from voc import __version__
 from voc.cli import app
 from voc.store import Workspace

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import report_workspace as RW
 from typer.testing import CliRunner
 
 from voc.cli import app
 from voc.report.audit import TABLES, XLSX_NAME, csv_cell, plain, tables, write_csv, write_xlsx
 from voc.store import Workspace
-
-import report_workspace as RW
 
 runner = CliRunner()
 BOM = b"\xef\xbb\xbf"
@@ -150,9 +149,8 @@ def test_run_records_let_an_auditor_reproduce(exported, ws_dir):
 def test_pii_safeguard_on_evidence_stored_raw(tmp_path):
     """Evidence stored with `voc inspect --no-redact` is masked in the export unless the export
     is --no-redact too."""
-    from voc.text.pii import find_pii
-
     from voc.schema import write_transcripts
+    from voc.text.pii import find_pii
 
     ws_dir = RW.build(tmp_path / "b", n=10, analyze=False, topics=False, reviews=False)
     src = tmp_path / "b" / "demo" / "transcripts.jsonl"

@@ -6,13 +6,12 @@ import json
 import os
 
 import pytest
+from inspect_calls import GOOD, call, chat
 from typer.testing import CliRunner
 
 from voc.cli import app
 from voc.schema import write_transcripts
 from voc.store import Workspace
-
-from inspect_calls import GOOD, call, chat
 
 runner = CliRunner()
 

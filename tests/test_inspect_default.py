@@ -6,13 +6,12 @@ from __future__ import annotations
 import collections
 
 import pytest
+from conftest import SHARED
+from inspect_calls import GOOD, call, chat, default_inspector, fired
 
 from voc import demo
 from voc.inspect import hit_rates, load_rules
 from voc.sources import RowError, read_records
-
-from conftest import SHARED
-from inspect_calls import GOOD, call, chat, default_inspector, fired
 
 ALL_RULES = {"identity_verification", "risk_disclosure", "guaranteed_return", "abusive_language",
              "escalation_unhandled", "greeting", "self_identification", "closing",

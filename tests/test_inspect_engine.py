@@ -4,11 +4,9 @@ stable finding ids, scores, scorecards and hit rates."""
 from __future__ import annotations
 
 import yaml
-
-from voc.inspect import Inspector, hit_rates, load_rules, scorecards
-from voc.inspect import timing
-
 from inspect_calls import call, chat
+
+from voc.inspect import Inspector, hit_rates, load_rules, scorecards, timing
 
 
 def inspector(tmp_path, *conditions, when=None, agent_pattern=None, deduct=10, name="r"):

@@ -7,9 +7,9 @@ import os
 import signal
 
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from voc import models
 from voc.cli import app
 from voc.errors import ModelError

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import report_workspace as RW
 from typer.testing import CliRunner
 
 from voc.cli import app
 from voc.store import Workspace
-
-import report_workspace as RW
 
 runner = CliRunner()
 CHART_PAGES = ("index.html", "qa.html", "topics.html")
@@ -103,7 +102,6 @@ def test_overview_cells_add_up(report, ws_dir):
 
 def test_qa_scores_match_voc_review_scorecard(report, ws_dir):
     from voc.inspect.review import workspace_scorecards
-
     from voc.report import data as D
 
     with Workspace(ws_dir) as ws:

@@ -10,11 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+import report_workspace as RW
 from typer.testing import CliRunner
 
 from voc.cli import app
-
-import report_workspace as RW
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

@@ -7,15 +7,14 @@ import getpass
 import json
 
 import pytest
+from inspect_calls import GOOD, call
 from typer.testing import CliRunner
 
 from voc.cli import app
 from voc.errors import WorkspaceError
-from voc.inspect.review import ReviewError, TRANSITIONS, moves_from, next_state
+from voc.inspect.review import TRANSITIONS, ReviewError, moves_from, next_state
 from voc.schema import write_transcripts
 from voc.store import Workspace
-
-from inspect_calls import GOOD, call
 
 runner = CliRunner()
 

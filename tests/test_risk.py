@@ -14,14 +14,13 @@ import json
 import re
 
 import pytest
+from conftest import SHARED
 
 from voc import demo
 from voc.analyze.risk import RiskRules, excerpt, load_rules, score
 from voc.analyze.risk_model import load_risk_model, train_risk
 from voc.errors import ConfigError, VocError
 from voc.schema import Transcript, Utterance
-
-from conftest import SHARED
 
 TEXT = SHARED / "text"
 

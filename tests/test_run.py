@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
+from run_helpers import PY, make_night, snapshot
 from typer.testing import CliRunner
 
-from run_helpers import PY, make_night, snapshot
 from voc.cli import app
 from voc.errors import ConfigError, InputError
 
@@ -261,8 +261,8 @@ def test_stage_hooks_run_after_commit_and_resume(tmp_path, monkeypatch):
 
 def test_dead_or_hung_worker_fails_its_input_and_is_replaced(tmp_path):
     import numpy as np
-
     from conftest import AUDIO, read_wav, write_wav
+
     from voc.config import load_settings
     from voc.engines import Work
     from voc.engines.local import LocalEngine

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from run_helpers import PY, make_night, snapshot
 
 SEED = int(os.environ.get("VOC_TEST_KILL_SEED", "20260501"))  # other seeds: other kill points

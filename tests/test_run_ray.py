@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from run_helpers import by_name, make_night, snapshot
 from typer.testing import CliRunner
 
-from run_helpers import by_name, make_night, snapshot
 from voc.cli import app
 
 runner = CliRunner()

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import TEXT
 
-from voc.analyze import sentiment, textmodel as tm
+from voc.analyze import sentiment
+from voc.analyze import textmodel as tm
 from voc.errors import InputError, ModelError
 from voc.models import sha256_file
-
-from shared_data import TEXT
 
 DATA = TEXT
 

@@ -10,12 +10,11 @@ import time
 from datetime import datetime
 
 import pytest
-
 from conftest import SHARED
+
 from voc.errors import ConfigError, InputError
 from voc.schema import Transcript, Utterance, write_transcripts
-from voc.sources import (RowError, detect_encoding, detect_format, parse_time, read_all,
-                         read_records, role_of, row_id)
+from voc.sources import RowError, detect_encoding, detect_format, parse_time, read_all, read_records, role_of, row_id
 
 TEXT = SHARED / "text"
 ROWS = [

@@ -10,8 +10,8 @@ import textwrap
 
 import duckdb
 import pytest
-
 from conftest import ROOT
+
 from voc import __version__
 from voc.errors import WorkspaceError
 from voc.schema import Transcript, Utterance

@@ -8,11 +8,10 @@ import re
 
 import numpy as np
 import pytest
-
 import topics_helpers as H
+
 from voc.errors import ConfigError, InputError, ModelError
 from voc.schema import Transcript, Utterance
-
 
 # -- tokens, options, taxonomy ----------------------------------------------------------------
 

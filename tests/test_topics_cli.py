@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+import topics_helpers as H
 from typer.testing import CliRunner
 
-import topics_helpers as H
 from voc.cli import app
 
 runner = CliRunner()

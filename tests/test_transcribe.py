@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import AUDIO, CALL_TURNS, references
 from typer.testing import CliRunner
 
-from conftest import AUDIO, CALL_TURNS, references
 from voc.cli import app
 from voc.config import load_settings
 from voc.metrics import cer
@@ -101,7 +101,6 @@ def test_mirrored_stereo_is_mono(tmp_path, transcriber):
 def test_long_recording_in_chunks(tmp_path, transcriber):
     """A recording longer than the chunk length keeps global times across chunks."""
     import numpy as np
-
     from conftest import read_wav, write_wav
 
     x, sr = read_wav(AUDIO / "asr_example.wav")
@@ -120,8 +119,8 @@ def test_cli_batch_goes_on_past_bad_files(tmp_path, stereo_call):
     fake = tmp_path / "fake.wav"
     fake.write_text("not audio")
     silent = tmp_path / "silent.wav"
-    from conftest import write_wav
     import numpy as np
+    from conftest import write_wav
 
     write_wav(silent, np.zeros(16000 * 3, dtype=np.float32), 16000)
     out = tmp_path / "t.jsonl"

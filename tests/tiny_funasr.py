@@ -69,10 +69,10 @@ def build_tiny_paraformer(out_dir: Path, sample_rate: int = 16000) -> Path:
 
     sample_rate=8000 makes a telephone-band model (its frontend expects 8 kHz audio).
     """
+    import funasr.models.paraformer.model  # noqa: F401  registers Paraformer and its parts
     import torch
     import yaml
     from funasr.register import tables
-    import funasr.models.paraformer.model  # noqa: F401  registers Paraformer and its parts
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,10 +127,10 @@ VAD_CONFIG = {
 
 def build_tiny_vad(out_dir: Path) -> Path:
     """Write a tiny randomly initialised fsmn-vad into `out_dir` and return it. Deterministic."""
+    import funasr.models.fsmn_vad_streaming.model  # noqa: F401  registers FsmnVADStreaming, FSMN
     import torch
     import yaml
     from funasr.register import tables
-    import funasr.models.fsmn_vad_streaming.model  # noqa: F401  registers FsmnVADStreaming, FSMN
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

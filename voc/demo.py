@@ -417,7 +417,8 @@ _DERIVED = {
     "inst_fee_month": lambda c: _money(c.value("inst_principal") * float(c.value("inst_rate")) / 100),
     "inst_fee_total": lambda c: _money(c.value("inst_principal") * float(c.value("inst_rate")) / 100
                                        * int(c.value("inst_n"))),
-    "inst_apr": lambda c: f"{float(c.value('inst_rate')) * 24 * int(c.value('inst_n')) / (int(c.value('inst_n')) + 1):.1f}",
+    "inst_apr": lambda c: format(float(c.value("inst_rate")) * 24 * int(c.value("inst_n"))
+                                 / (int(c.value("inst_n")) + 1), ".1f"),
     "partial": lambda c: max(500, c.value("debt") // 500 * 100),
     "fee_name": lambda c: _fee(c, 0),
     "fee_amt": lambda c: _fee(c, 1),

@@ -149,14 +149,14 @@ def fetch(name: str, models_root: Path, force: bool = False) -> Path:
         try:
             from modelscope.hub.snapshot_download import snapshot_download
             snapshot_download(ident, revision=s.revision or None, local_dir=str(part))
-        except Exception as e:  # network errors come in many types
+        except Exception as e:  # noqa: BLE001 - network errors come in many types
             raise ModelError(f"cannot fetch {name} from ModelScope ({ident}): "
                              f"{type(e).__name__}: {str(e)[:200]}") from None
     elif kind == "huggingface":
         try:
             from huggingface_hub import snapshot_download
             snapshot_download(ident, revision=s.revision or None, local_dir=str(part))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - re-raised as a one-line voc error
             raise ModelError(f"cannot fetch {name} from Hugging Face ({ident}): "
                              f"{type(e).__name__}: {str(e)[:200]}") from None
     else:

@@ -36,14 +36,14 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from voc.errors import ConfigError, InputError, choices
 from voc.schema import Transcript, Utterance
-from voc.tables import (cell_text, detect_encoding, detect_format, jsonl_rows, looks_like_header,
-                        readable, table_rows)
+from voc.tables import cell_text, detect_encoding, detect_format, jsonl_rows, looks_like_header, readable, table_rows
 
 FORMATS = ("transcripts", "csv", "tsv", "jsonl", "xlsx")
 TEXT_COLUMNS = ("text", "content", "review", "文本", "内容", "正文")  # used when no text_col is given

@@ -15,7 +15,8 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 
 from voc.errors import InputError, choices
@@ -140,7 +141,7 @@ def _xlsx_rows(path: Path, sheet):
         raise InputError(path, "reading .xlsx needs openpyxl: pip install openpyxl") from None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - re-raised as a one-line voc error
         raise InputError(path, f"not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
     names = wb.sheetnames
     if sheet is None:

@@ -128,7 +128,7 @@ def _xlsx_rows(path: Path) -> list[list]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except ImportError:
         raise InputError(path, "reading .xlsx needs openpyxl: pip install openpyxl") from None
-    except Exception as e:  # openpyxl raises many types for a broken file
+    except Exception as e:  # noqa: BLE001 - openpyxl raises many types for a broken file
         raise InputError(path, f"not a readable workbook ({type(e).__name__})") from None
     rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
     wb.close()

@@ -298,7 +298,7 @@ def _band_from_oof(fe: tm.Trained, seed: int) -> dict:
     classes = [str(c) for c in fe.model.classes_]
     score = p[:, classes.index("positive")] + 0.5 * p[:, classes.index("neutral")]
     grid = np.round(np.arange(0.05, 0.951, 0.02), 2)
-    lab = lambda s, lo, hi: np.where(s < lo, "negative", np.where(s > hi, "positive", "neutral"))
+    lab = lambda s, lo, hi: np.where(s < lo, "negative", np.where(s > hi, "positive", "neutral"))  # noqa: E731
     best = max(((lo, hi) for lo in grid for hi in grid if lo < 0.5 < hi),
                key=lambda b: _macro_f1(yt, lab(score, *b)))
     ptest = fe.test_proba

@@ -95,7 +95,7 @@ class SoftmaxSVC(ClassifierMixin, BaseEstimator):
             folds = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
             oof = cross_val_predict(self._svc(), X, y, cv=folds, method="decision_function")
             idx = np.searchsorted(self.classes_, y)
-            nll = lambda t: -np.log(_softmax(oof, t)[np.arange(len(y)), idx] + 1e-12).mean()
+            nll = lambda t: -np.log(_softmax(oof, t)[np.arange(len(y)), idx] + 1e-12).mean()  # noqa: E731
             self.temperature_ = float(min(np.geomspace(0.05, 50, 121), key=nll))
         return self
 
@@ -329,7 +329,7 @@ def load(model_dir) -> tuple[object, dict]:
                          "(changed or truncated); retrain or copy the folder again")
     try:
         model = joblib.load(path)
-    except Exception as e:  # unpickling fails in many ways (truncation, other sklearn versions)
+    except Exception as e:  # noqa: BLE001 - unpickling fails in many ways (truncation, other sklearn versions)
         raise ModelError(f"{path}: cannot load ({type(e).__name__}: {str(e)[:200]}); saved with "
                          f"scikit-learn {metrics.get('sklearn_version', '?')}") from None
     return model, metrics

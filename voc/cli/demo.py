@@ -41,5 +41,5 @@ def generate(out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder 
             ws.save_transcripts(ts, run_id)
             n = len(ts)
             ws.finish_run(run_id, succeeded=n, failed=0)
-    common.err(f"wrote {calls} demo contacts to {path}" + (f" and the workspace" if n else ""))
+    common.err(f"wrote {calls} demo contacts to {path}" + (" and the workspace" if n else ""))
     typer.echo(str(path))

@@ -111,7 +111,7 @@ def inspect(
         top = sorted((r for r in rates if r["hits"]), key=lambda r: -r["rate"])[:5]
         common.err(f"inspected {len(calls)} contacts" + (f" ({n_bad} bad rows skipped)" if n_bad else "")
                    + f" in {elapsed:.1f} s: {n_find} findings, mean score {mean}"
-                   + (f"; most frequent: " + ", ".join(f"{r['rule']} {r['rate']:.0%}" for r in top)
+                   + ("; most frequent: " + ", ".join(f"{r['rule']} {r['rate']:.0%}" for r in top)
                       if top else "") + (f" -> {out}" if out else ""))
     if n_bad:
         raise typer.Exit(1)

@@ -45,8 +45,8 @@ def _date(v: str | None, flag: str) -> str | None:
 def _open(workspace: Path | None, read_only: bool):
     import duckdb
 
-    from voc.store import Workspace, default_path
     from voc.errors import WorkspaceError
+    from voc.store import Workspace, default_path
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
     ws = Workspace(default_path(cfg), read_only=read_only)
@@ -61,11 +61,13 @@ def _open(workspace: Path | None, read_only: bool):
 @app.command("list")
 @common.handle_errors
 def list_(
-    state: Optional[List[str]] = typer.Option(None, "--state", help="open, confirmed, dismissed, appealed, upheld or overturned (repeatable)."),
+    state: Optional[List[str]] = typer.Option(
+        None, "--state", help="open, confirmed, dismissed, appealed, upheld or overturned (repeatable)."),
     agent: Optional[List[str]] = typer.Option(None, "--agent", help="Agent id (repeatable)."),
     team: Optional[List[str]] = typer.Option(None, "--team", help="Team (repeatable)."),
     rule: Optional[List[str]] = typer.Option(None, "--rule", help="Rule id (repeatable)."),
-    severity: Optional[List[str]] = typer.Option(None, "--severity", help="low, medium, high or critical (repeatable)."),
+    severity: Optional[List[str]] = typer.Option(
+        None, "--severity", help="low, medium, high or critical (repeatable)."),
     category: Optional[List[str]] = typer.Option(None, "--category", help="合规, 服务 or 风险 (repeatable)."),
     since: Optional[str] = SINCE_OPT,
     until: Optional[str] = UNTIL_OPT,
@@ -96,7 +98,8 @@ def list_(
         flag = "" if r["active"] else " (inactive)"
         typer.echo(f"{r['finding_id'][:12]}  {r['state']:<10} {r['severity']:<8} {r['rule_id']:<22} "
                    f"{r['agent_id'] or '-':<8} {(r['call_at'] or '')[:16]:<16}  {r['message'][:40]}{flag}")
-    common.err(f"{len(rows)} findings" + (f" (first {limit}; --limit 0 for all)" if limit and len(rows) == limit else ""))
+    more = f" (first {limit}; --limit 0 for all)" if limit and len(rows) == limit else ""
+    common.err(f"{len(rows)} findings{more}")
 
 
 @app.command("show")
@@ -216,7 +219,8 @@ def resolve(findings: List[str] = typer.Argument(..., help="Finding ids."),
 def history(finding: Optional[str] = typer.Option(None, "--finding", help="Only this finding."),
             since: Optional[str] = typer.Option(None, "--since", help="Events from this date."),
             until: Optional[str] = typer.Option(None, "--until", help="Events up to this date."),
-            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the events (.csv or .jsonl) for audit."),
+            out: Optional[Path] = typer.Option(
+                None, "--out", "-o", help="Write the events (.csv or .jsonl) for audit."),
             workspace: Optional[Path] = common.WORKSPACE_OPT,
             as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")):
     """The append-only review history (every event, dismissed findings included)."""
@@ -287,5 +291,6 @@ def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule 
 
 
 def _public(r: dict) -> dict:
-    return {k: (str(v) if k in ("first_seen", "last_seen", "reviewed_at", "inspected_at", "call_date") and v is not None else v)
+    times = ("first_seen", "last_seen", "reviewed_at", "inspected_at", "call_date")
+    return {k: (str(v) if k in times and v is not None else v)
             for k, v in r.items()}

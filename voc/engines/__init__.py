@@ -86,7 +86,7 @@ class Stages:
             [(res.transcript, res.analysis)] = self.analyzer.analyze([t])
         except InputError as e:
             res.error = e.reason
-        except Exception as e:  # one input's library error must not stop the night
+        except Exception as e:  # noqa: BLE001 - one input's library error must not stop the night
             res.error = f"{type(e).__name__}: {e}"
         finally:
             if tmp:

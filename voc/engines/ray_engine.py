@@ -69,7 +69,7 @@ class RayEngine:
         self._actors = [self._new() for _ in range(n)]
         try:
             infos = ray.get([a.info.remote() for a in self._actors], timeout=START_TIMEOUT_S)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - re-raised as a one-line voc error
             self.close()
             raise EngineError(f"Ray workers cannot start: {_reason(e)}") from None
         self.models = infos[0]

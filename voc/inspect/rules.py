@@ -18,9 +18,21 @@ import yaml
 from voc.config import ROOT
 from voc.errors import ConfigError, choices, display_path
 from voc.inspect import expr
-from voc.inspect.model import (CATEGORIES, KINDS, MATCHES, POSITIONS, RELATIONS, ROLES,
-                               SEVERITIES, TIMING_KINDS, UNKNOWN_ROLES, Anchor, Condition, Rule,
-                               RuleSet)
+from voc.inspect.model import (
+    CATEGORIES,
+    KINDS,
+    MATCHES,
+    POSITIONS,
+    RELATIONS,
+    ROLES,
+    SEVERITIES,
+    TIMING_KINDS,
+    UNKNOWN_ROLES,
+    Anchor,
+    Condition,
+    Rule,
+    RuleSet,
+)
 from voc.text.normalize import normalize
 
 DEFAULT_RULES = ROOT / "configs" / "rules"

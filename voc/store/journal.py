@@ -14,6 +14,7 @@ import json
 from voc.schema import Transcript
 from voc.store.tables import utc_now
 
+
 class RunJournal:
     """Workspace methods for `voc run` (mixed into Workspace)."""
 

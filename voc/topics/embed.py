@@ -232,7 +232,7 @@ class SentenceEmbedder:
             try:
                 self._model = SentenceTransformer(str(self.path), device="cpu",
                                                   local_files_only=True)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - re-raised as a one-line voc error
                 raise ModelError(f"{self.path}: cannot load the sentence-transformers model "
                                  f"({type(e).__name__}: {str(e)[:200]})") from None
         return self._model

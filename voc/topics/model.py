@@ -31,8 +31,7 @@ import numpy as np
 
 from voc.errors import InputError, ModelError
 from voc.files import write_text
-from voc.topics.embed import (add_words, bertopic_backend, clear_token_cache, load_embedder,
-                              make_embedder, topic_tokens)
+from voc.topics.embed import add_words, bertopic_backend, clear_token_cache, load_embedder, make_embedder, topic_tokens
 from voc.topics.options import TopicOptions
 from voc.topics.taxonomy import Taxonomy, load_taxonomy, match_category, taxonomy_from_dict
 
