@@ -81,8 +81,9 @@ def run_voc(paths, out: Path) -> tuple[float, dict[str, str]]:
 
 def run_bare(paths) -> tuple[float, dict[str, str]]:
     from voc import models
+    from voc.config import load_settings, models_dir
 
-    model = models.ensure("whisper-base", ROOT / "models")
+    model = models.ensure("whisper-base", models_dir(load_settings()))
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", BARE, str(model), *paths], check=True,
                        capture_output=True, text=True)

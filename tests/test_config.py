@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -253,3 +254,59 @@ def test_unknown_env_setting_is_an_error_naming_valid_keys():
         load_settings(environ={"VOC_ASR_ENGIN": "whisper"})
     # variables outside voc's sections are left alone
     assert load_settings(environ={"VOC_SOMETHING_ELSE": "x"})["asr.engine"] == "auto"
+
+
+# -- the data directory and packaged files ----------------------------------------------------
+
+def test_data_dir_defaults_to_xdg_data_home_not_the_checkout(tmp_path, monkeypatch):
+    from voc.config import data_dir, models_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    s = load_settings(environ={})
+    assert data_dir(s) == tmp_path / "xdg" / "voc" and models_dir(s) == tmp_path / "xdg" / "voc" / "models"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")  # the XDG spec: only absolute paths count
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data_dir(load_settings(environ={})) == tmp_path / "home" / ".local" / "share" / "voc"
+
+
+def test_data_dir_and_models_dir_settings(tmp_path, monkeypatch):
+    from voc.config import data_dir, models_dir
+
+    cfg = _toml(tmp_path / "site.toml", f'[paths]\ndata_dir = "{tmp_path / "site"}"\n')
+    s = load_settings(environ={"VOC_CONFIG": str(cfg)})
+    assert (data_dir(s), models_dir(s)) == (tmp_path / "site", tmp_path / "site" / "models")
+    s = load_settings(environ={"VOC_CONFIG": str(cfg), "VOC_PATHS_DATA_DIR": str(tmp_path / "env")})
+    assert s.sources["paths.data_dir"] == "env VOC_PATHS_DATA_DIR" and models_dir(s) == tmp_path / "env" / "models"
+    # models.dir still overrides the models folder alone
+    s = load_settings({"paths.data_dir": str(tmp_path / "flag")}, environ={"VOC_MODELS_DIR": str(tmp_path / "m")})
+    assert (data_dir(s), models_dir(s)) == (tmp_path / "flag", tmp_path / "m")
+
+
+def test_defaults_are_packaged_files():
+    import voc
+    from voc.analyze import risk
+    from voc.inspect import rules
+    from voc.models import MANIFEST
+    from voc.topics import taxonomy
+
+    pkg = Path(voc.__file__).parent
+    for p in (DEFAULT_CONFIG, risk.DEFAULT_RULES, rules.DEFAULT_RULES, MANIFEST, taxonomy.DEFAULT_TAXONOMY):
+        assert p.exists() and p.is_relative_to(pkg / "data"), p
+
+
+def test_config_show_names_what_empty_paths_mean(tmp_path):
+    from voc.cli import app
+
+    r = runner.invoke(app, ["config", "show", "--json"], env={"VOC_PATHS_DATA_DIR": str(tmp_path)})
+    assert r.exit_code == 0, r.output
+    rows = {d["key"]: d for d in map(json.loads, r.stdout.splitlines())}
+    assert rows["paths.data_dir"] == {"key": "paths.data_dir", "value": str(tmp_path),
+                                      "source": "env VOC_PATHS_DATA_DIR"}
+    assert rows["models.dir"]["value"] == "" and rows["models.dir"]["effective"] == str(tmp_path / "models")
+    assert rows["inspect.rules"]["effective"].endswith("voc/data/rules")
+    r = runner.invoke(app, ["config", "show"], env={"VOC_PATHS_DATA_DIR": str(tmp_path), "COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.stdout.splitlines() if "│ models.dir " in ln)
+    assert [c.strip() for c in line.split("│")[1:4]] == ["models.dir", str(tmp_path / "models"),
+                                                         "default: <paths.data_dir>/models"]
+    assert f"defaults: {DEFAULT_CONFIG}" in r.stdout

@@ -1,4 +1,4 @@
-"""The default bank rule set (configs/rules/): every rule on a call that passes and one that
+"""The default bank rule set (voc/data/rules/): every rule on a call that passes and one that
 fails, false alarms found on the real JDDC chats, the demo set end to end, JDDC hit rates."""
 
 from __future__ import annotations

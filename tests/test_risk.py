@@ -1,4 +1,4 @@
-"""Complaint risk: rules from configs/risk.yaml on written cases, the demo set, and real chats.
+"""Complaint risk: rules from voc/data/risk.yaml on written cases, the demo set, and real chats.
 
 Real material from ../shared/data: JDDC customer-service chats (e-commerce, almost no
 escalation), WeBank customer questions (bq_dev: routine bank questions), and consumer

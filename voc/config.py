@@ -1,8 +1,9 @@
-"""Settings: configs/default.toml < VOC_* environment < command-line flags.
+"""Settings: the packaged default.toml < VOC_CONFIG file < VOC_* environment < command-line flags.
 
 `load_settings()` returns a `Settings` that knows the value of each key and where it came from,
 so `voc config show` can explain it. Types come from the defaults: an environment value is
 converted to the type of the default and a wrong type fails with the variable named.
+The defaults ship inside the package (voc/data/default.toml, see voc.paths).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from voc.errors import ConfigError, choices
+from voc.paths import data_dir as data_dir  # noqa: F401 - callers import these from voc.config
+from voc.paths import models_dir as models_dir  # noqa: F401
+from voc.paths import resource
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "configs" / "default.toml"
+DEFAULT_CONFIG = resource("default.toml")
 
 
 @dataclass
@@ -124,8 +127,3 @@ def _known(values: dict, section: str, key: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown section [{section}]; valid: {choices(values)}")
     if key not in values[section]:
         raise ConfigError(f"{where}: unknown key {section}.{key}; valid: {choices(values[section])}")
-
-
-def models_dir(settings: Settings) -> Path:
-    d = settings["models.dir"]
-    return Path(d) if d else ROOT / "models"

@@ -1,6 +1,6 @@
 """The demo set: scripted Chinese bank contact-centre calls and text contacts, written by us.
 
-`generate()` turns the dialogue material in configs/demo/dialogues.yaml into Transcripts in the
+`generate()` turns the dialogue material in voc/data/demo/dialogues.yaml into Transcripts in the
 exchange format (DESIGN.md): virtual phone calls with timing and per-utterance features as the
 transcriber produces them, plus chat logs and tickets without timing. Scenarios range from
 routine enquiries to regulator complaints, abusive collection and mis-selling, handled by good
@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
+from voc.paths import resource
 from voc.schema import Transcript, Utterance, join_text, write_transcripts
 
-DIALOGUES = Path(__file__).resolve().parent.parent / "configs" / "demo" / "dialogues.yaml"
+DIALOGUES = resource("demo", "dialogues.yaml")
 LEVELS = ("none", "low", "medium", "high")
 ROUTINE_SHARE = 0.4
 CHAT_SHARE, TICKET_SHARE = 0.12, 0.08

@@ -15,10 +15,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voc.config import ROOT
 from voc.errors import ModelError, choices
+from voc.paths import resource
 
-MANIFEST = ROOT / "models" / "manifest.toml"
+MANIFEST = resource("manifest.toml")
 SUMS_FILE = "SHA256SUMS"
 STAMP_FILE = ".voc-verified.json"
 

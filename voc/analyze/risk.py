@@ -1,4 +1,4 @@
-"""Complaint risk: rule signals from configs/risk.yaml, combined as noisy-OR, with reasons.
+"""Complaint risk: rule signals from voc/data/risk.yaml, combined as noisy-OR, with reasons.
 
 A signal looks at the utterances of one role (customer, agent or any) for keywords and regexes,
 at a transcript meta field, at SenseVoice emotion labels, or at per-utterance sentiment
@@ -8,7 +8,7 @@ once per contact, with its strongest hit; the score is the noisy-OR of the fired
 gives one short Chinese reason that quotes the utterance (cut to ~40 characters around the
 hit) and its time as mm:ss when the contact has times.
 
-Decisions (also written in configs/risk.yaml):
+Decisions (also written in voc/data/risk.yaml):
 - Negation: for `negatable` signals a hit preceded in the same clause by a cue (不是要, 不用,
   不想, ...) or directly by 不/没 is multiplied by `negation.factor` (default 0: dropped), so
   "我不是要投诉" adds nothing while "不给我解决我就投诉" still counts.
@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from voc.config import ROOT
 from voc.errors import ConfigError, choices, display_path
+from voc.paths import resource
 from voc.schema import Transcript, Utterance, mmss
 
 if TYPE_CHECKING:
     from voc.analyze.risk_model import RiskModel
 
-DEFAULT_RULES = ROOT / "configs" / "risk.yaml"
+DEFAULT_RULES = resource("risk.yaml")
 SIGNAL_ROLES = ("customer", "agent", "any")
 UNKNOWN_ROLES = ("customer", "agent", "ignore")
 BLENDS = ("max", "mean")

@@ -88,7 +88,7 @@ class FunasrEngine:
             name = name_8k
         if not name:
             raise ModelError("asr.funasr_model is empty; set it to a FunASR model from "
-                             "models/manifest.toml, e.g. paraformer-zh")
+                             "the model manifest (voc models list), e.g. paraformer-zh")
         spec = models.spec(name)
         if spec.engine != "funasr" or spec.role != "asr":
             raise ModelError(f"model {name} is a {spec.engine} {spec.role} model, "

@@ -16,7 +16,7 @@ from voc.cli import common
 def inspect(
     input: Optional[Path] = typer.Argument(None, help="transcripts.jsonl, or a CSV/TSV/JSONL/XLSX of texts."),
     rules: Optional[Path] = typer.Option(None, "--rules", "-r",
-                                         help="Rule file or folder. Default: inspect.rules (configs/rules/)."),
+                                         help="Rule file or folder. Default: inspect.rules (or the packaged rules)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
                                        help="Write findings.jsonl here (one line per contact)."),
     scorecards: Optional[Path] = typer.Option(None, "--scorecards",

@@ -20,7 +20,7 @@ def _root():
 @app.command("list")
 @common.handle_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout.")):
-    """Models in models/manifest.toml and whether each is installed here."""
+    """Models in the manifest and whether each is installed in the models folder."""
     from voc import models
 
     root = _root()

@@ -93,7 +93,7 @@ def fit(
     mode: Optional[str] = typer.Option(None, "--mode", help="free (discovery), guided (seeded by "
                                        "the taxonomy) or zeroshot."),
     taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="Your taxonomy YAML "
-                                            "(default configs/topics/taxonomy.yaml)."),
+                                            "(default: the packaged banking taxonomy)."),
     embedding: Optional[str] = typer.Option(None, "--embedding", help="lsa (default), lsa-char, "
                                             "lsa-mix, a model name or a sentence-transformers folder."),
     min_cluster_size: Optional[int] = typer.Option(None, "--min-cluster-size",

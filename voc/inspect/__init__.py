@@ -2,7 +2,7 @@
 scorecards and the review workflow.
 
     from voc.inspect import Inspector, load_rules
-    inspector = Inspector(load_rules())          # configs/rules/ by default
+    inspector = Inspector(load_rules())          # voc/data/rules/ by default
     result = inspector.inspect(transcript)       # CallResult: findings, score, not applicable
 
 Modules: model (records), rules (YAML loading and checks), expr (the `when` expression),

@@ -1,10 +1,10 @@
-"""Read and check quality-inspection rule files (YAML); the format is in configs/rules/README.md.
+"""Read and check quality-inspection rule files (YAML); the format is in docs/inspect.md.
 
 `load_rules(path)` takes a file or a folder (every *.yaml / *.yml inside, in name order) and
 returns a RuleSet. Every problem is one ConfigError line naming the file, the rule id, the
 condition and what is wrong, e.g.
 
-    configs/rules/service.yaml: rule 'greeting': condition 1 (greeted): unknown key 'keyword'; valid: ...
+    voc/data/rules/service.yaml: rule 'greeting': condition 1 (greeted): unknown key 'keyword'; valid: ...
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import yaml
 
-from voc.config import ROOT
 from voc.errors import ConfigError, choices, display_path
 from voc.inspect import expr
 from voc.inspect.model import (
@@ -33,9 +32,10 @@ from voc.inspect.model import (
     Rule,
     RuleSet,
 )
+from voc.paths import resource
 from voc.text.normalize import normalize
 
-DEFAULT_RULES = ROOT / "configs" / "rules"
+DEFAULT_RULES = resource("rules")
 _TOP_KEYS = ("version", "unknown_role", "rules")
 _RULE_KEYS = ("id", "name", "category", "severity", "deduct", "message", "conditions", "when",
               "enabled", "description")
@@ -47,7 +47,7 @@ _TIMING_KEYS = {"silence": ("over",), "overtalk": ("over",), "response_delay": (
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:
-    """A rule file, or a folder of them (default: configs/rules/)."""
+    """A rule file, or a folder of them (default: the packaged voc/data/rules/)."""
     path = Path(path) if path else DEFAULT_RULES
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

@@ -9,7 +9,7 @@ templates under templates/, plotly charts, one self-contained HTML file per page
 (xlsx and CSV with a BOM for audits). `run_stage` is the night stage `voc run` calls once at the
 end of a run that changed anything: it rewrites the dashboard in <workspace>/reports.
 
-Settings (configs/default.toml, [report]): qa_pass_score, risk_queue_size, out,
+Settings ([report] in voc/data/default.toml): qa_pass_score, risk_queue_size, out,
 export_min_risk; privacy.redact and privacy.keep_last decide the PII safeguard.
 """
 

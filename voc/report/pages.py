@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from voc.files import write_text
+from voc.paths import package_path
 from voc.report import data as D
 from voc.report import runs as R
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = package_path("report", "templates")
 CHANNEL_NAMES = {"call": "电话", "chat": "在线客服", "ticket": "工单", "email": "邮件", "sms": "短信",
                  "complaint": "投诉单", "app": "App", "wechat": "微信"}
 LEVEL_NAMES = {"high": "高", "medium": "中", "low": "低"}

@@ -4,8 +4,8 @@
 digits, Simplified characters (帐 as 账 outside 帐篷/蚊帐), single spaces, no hesitation noise,
 no control characters.
 `tokenize` cuts normalised text with jieba (precise mode) and a banking user dictionary
-(configs/lexicons/banking_dict.txt, plain jieba format `word freq tag`) and drops stopwords
-(configs/lexicons/stopwords.txt) and punctuation.
+(voc/data/lexicons/banking_dict.txt, plain jieba format `word freq tag`) and drops stopwords
+(voc/data/lexicons/stopwords.txt) and punctuation.
 
 Filler policy (the choice is deliberate, see `_FILLERS`):
 - 呃 is pure hesitation and is always removed; so are runs of two or more 额 (typed 呃),
@@ -26,10 +26,10 @@ import re
 import threading
 from pathlib import Path
 
-from voc.config import ROOT
+from voc.paths import resource
 from voc.text.zh import to_simplified
 
-LEXICONS = ROOT / "configs" / "lexicons"
+LEXICONS = resource("lexicons")
 BANKING_DICT = LEXICONS / "banking_dict.txt"
 STOPWORDS = LEXICONS / "stopwords.txt"
 

@@ -1,7 +1,7 @@
 """Tokens and document embeddings for topic modelling.
 
-- `topic_tokens`: jieba words of normalised text without stopwords (configs/lexicons/stopwords.txt
-  plus configs/topics/stopwords.txt), numbers and single Latin letters. Used by the LSA embedder
+- `topic_tokens`: jieba words of normalised text without stopwords (voc/data/lexicons/stopwords.txt
+  plus voc/data/topics/stopwords.txt), numbers and single Latin letters. Used by the LSA embedder
   and by BERTopic's CountVectorizer (the topic keywords).
 - `LsaEmbedder` (the offline default, no download): TF-IDF over jieba words ("lsa"), character
   1-3-grams ("lsa-char") or both ("lsa-mix"), truncated SVD, L2 normalisation. Its state
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voc.config import ROOT
 from voc.errors import ConfigError, ModelError, choices
+from voc.paths import resource
 
-TOPIC_STOPWORDS = ROOT / "configs" / "topics" / "stopwords.txt"
+TOPIC_STOPWORDS = resource("topics", "stopwords.txt")
 LSA_KINDS = {"lsa": "word", "lsa-char": "char", "lsa-mix": "mix"}
 # the most frequent words / character n-grams kept: the SVD components (dims x features,
 # stored as float16) stay a few tens of MB however many texts are fitted
@@ -261,7 +261,7 @@ class SentenceEmbedder:
 def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df: int = 2,
                   models_root: Path | None = None):
     """An embedder from the topics.embedding setting: lsa / lsa-char / lsa-mix, a model name
-    from models/manifest.toml (installed), or a folder with a sentence-transformers model."""
+    from the model manifest (installed), or a folder with a sentence-transformers model."""
     spec = (spec or "lsa").strip()
     if spec in LSA_KINDS:
         return LsaEmbedder(LSA_KINDS[spec], dims, random_state, min_df)
@@ -269,14 +269,17 @@ def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df:
     if p.is_dir():
         return SentenceEmbedder(p)
     from voc import models
-    from voc.config import ROOT as root
 
     specs = models.load_manifest()
     if spec in specs:
         if specs[spec].engine != "sentence-transformers":
             raise ConfigError(f"model {spec!r} is a {specs[spec].engine} model, not an embedding "
                               f"model")
-        return SentenceEmbedder(models.ensure(spec, models_root or root / "models"), name=spec)
+        if models_root is None:
+            from voc.config import load_settings, models_dir
+
+            models_root = models_dir(load_settings())
+        return SentenceEmbedder(models.ensure(spec, models_root), name=spec)
     embedders = [n for n, s in specs.items() if s.engine == "sentence-transformers"]
     raise ConfigError(f"unknown embedding {spec!r}: use {choices([*LSA_KINDS, *embedders])} "
                       f"or a folder holding a sentence-transformers model")

@@ -17,12 +17,12 @@ class TopicOptions:
     """How topics are fitted and assigned. `from_settings` reads the [topics] section."""
 
     # embedding: "lsa" (offline default: jieba TF-IDF + truncated SVD), "lsa-char" (character
-    # 1-3-grams), "lsa-mix" (both), a model name from models/manifest.toml or a folder holding
+    # 1-3-grams), "lsa-mix" (both), a model name from the model manifest or a folder holding
     # a sentence-transformers model
     embedding: str = "lsa"
     lsa_dims: int = 200
     mode: str = "free"
-    taxonomy: str = ""  # YAML file; empty = configs/topics/taxonomy.yaml
+    taxonomy: str = ""  # YAML file; empty = the packaged voc/data/topics/taxonomy.yaml
     roles: list[str] = field(default_factory=lambda: ["customer"])
     min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 10 and 500
     min_samples: int = 0  # 0 = auto: min(min_cluster_size, 10)

@@ -1,4 +1,4 @@
-"""Complaint taxonomies for guided and zero-shot topics (configs/topics/taxonomy.yaml).
+"""Complaint taxonomies for guided and zero-shot topics (default: voc/data/topics/taxonomy.yaml).
 
 A taxonomy is a list of categories, each with a name and seed words. `match_category` names
 the category whose seeds carry most of a topic's keyword weight, so every mode (free
@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voc.config import ROOT
 from voc.errors import ConfigError, InputError
+from voc.paths import resource
 
-DEFAULT_TAXONOMY = ROOT / "configs" / "topics" / "taxonomy.yaml"
+DEFAULT_TAXONOMY = resource("topics", "taxonomy.yaml")
 
 
 @dataclass(frozen=True)
