@@ -34,7 +34,7 @@ import yaml
 
 from voc.errors import ConfigError, choices, display_path
 from voc.paths import resource
-from voc.schema import Transcript, Utterance, mmss
+from voc.schema import Risk, Transcript, Utterance, mmss
 
 if TYPE_CHECKING:
     from voc.analyze.risk_model import RiskModel
@@ -103,18 +103,6 @@ class RiskRules:
 
     def level(self, score: float) -> str:
         return "high" if score >= self.high else "medium" if score >= self.medium else "low"
-
-
-@dataclass
-class Risk:
-    score: float
-    level: str
-    reasons: list[str]
-    signals: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "level": self.level, "reasons": list(self.reasons),
-                "signals": [dict(s) for s in self.signals]}
 
 
 # -- loading and validation ----------------------------------------------------------------

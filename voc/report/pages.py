@@ -25,6 +25,7 @@ from voc.files import write_text
 from voc.paths import package_path
 from voc.report import data as D
 from voc.report import runs as R
+from voc.schema import mmss
 
 TEMPLATES = package_path("report", "templates")
 CHANNEL_NAMES = {"call": "电话", "chat": "在线客服", "ticket": "工单", "email": "邮件", "sms": "短信",
@@ -78,13 +79,6 @@ def when(value: Any) -> str:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return str(value)
-
-
-def mmss(s: float | None) -> str:
-    if s is None:
-        return "—"
-    s = int(round(float(s)))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
 def _num(x: float) -> float | int:
