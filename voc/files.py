@@ -7,6 +7,8 @@ over it in one rename.
     with open_staged(out, keep_on_error=True) as f:   # a batch's JSONL: keep what was finished
         f.write(line)
     write_text(page, html)
+    with open_out(out_or_none) as f:           # an optional --out: f is None without one
+        ...
 """
 
 from __future__ import annotations
@@ -46,3 +48,10 @@ def open_staged(path: Path, keep_on_error: bool = False, encoding: str = "utf-8"
 def write_text(path: Path, text: str) -> None:
     with staged(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def open_out(path: Path | None, keep_on_error: bool = True):
+    """The `--out` file of a batch (open_staged), or a context giving None without a path."""
+    import contextlib
+
+    return open_staged(Path(path), keep_on_error=keep_on_error) if path else contextlib.nullcontext()

@@ -14,37 +14,68 @@ wholly stored or not at all, and the restart redoes exactly the inputs that are 
 Writes replace by id, so redoing an input can never duplicate it. The journal (run_inputs,
 stage_marks) is written after the records it describes; the store, not the journal, decides.
 
-Later stages are hooks looked up by name (POST_STAGES): `run_stage(batch, ws, run_id,
-settings)` with batch a list of (transcript, analysis), called after each commit, writing its
-own records keyed by transcript id (idempotent). A hook that is not importable yet is skipped
-and reported; a hook raises StageSkipped when its model is not configured. NIGHT_STAGES run
-once at the end, `run_stage(ws, run_id, settings)`, when anything changed. Nothing here prints:
-progress goes to `on_event(dict)`.
+Later stages are the explicit list STAGES: each names a function that imports its hook. A
+"batch" hook, `run_stage(batch, ws, run_id, settings)` with batch a list of (transcript,
+analysis), is called after each commit and writes its own records keyed by transcript id
+(idempotent); a "night" hook, `run_stage(ws, run_id, settings)`, runs once at the end when
+anything changed. A hook raises StageSkipped when its model is not configured (skipped, with
+the reason); a stage that cannot be imported is failed (the run fails and says why: a broken
+install must not pass every night unnoticed). The run itself is a `ws.run(...)` of the store,
+which records how it ended (ok, failed, interrupted) and holds the run lock note. Nothing here
+prints: progress goes to `on_event(dict)`.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from voc.errors import ConfigError, InputError, choices
 from voc.run_inputs import Input, discover, hash_inputs
 
-POST_STAGES = {"inspect": ("voc.inspect", "run_stage"), "topics": ("voc.topics", "run_stage")}
-NIGHT_STAGES = {"report": ("voc.report", "run_stage")}
 SHIP = ("auto", "yes", "no")
-LOCK_FILE = "run.lock"
 
 
 class StageSkipped(Exception):
     """Raised by a stage hook whose model or rules are not configured."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    when: str                     # "batch": after each commit; "night": once at the end
+    load: Callable[[], Callable]  # imports the stage and returns its hook
+
+
+def _inspect_hook():
+    from voc.inspect import run_stage
+
+    return run_stage
+
+
+def _topics_hook():
+    from voc.topics import run_stage
+
+    return run_stage
+
+
+def _report_hook():
+    from voc.report import run_stage
+
+    return run_stage
+
+
+STAGES = [Stage("inspect", "batch", _inspect_hook), Stage("topics", "batch", _topics_hook),
+          Stage("report", "night", _report_hook)]
+
+
+def stage_table() -> dict[str, Stage]:
+    return {s.name: s for s in STAGES}
 
 
 @dataclass
@@ -72,10 +103,10 @@ class RunOptions:
                 or self.input_timeout_s < 0):
             raise ConfigError("run.workers must be >= 0, run.commit_every >= 1, "
                               "run.commit_seconds > 0, run.input_timeout_s >= 0")
-        bad = [s for s in self.stages if s not in POST_STAGES and s not in NIGHT_STAGES]
+        known = stage_table()
+        bad = [s for s in self.stages if s not in known]
         if bad:
-            raise ConfigError(f"run.stages: unknown {', '.join(bad)}; "
-                              f"valid: {choices([*POST_STAGES, *NIGHT_STAGES])}")
+            raise ConfigError(f"run.stages: unknown {', '.join(bad)}; valid: {choices(known)}")
 
     @classmethod
     def from_settings(cls, settings, **flags) -> "RunOptions":
@@ -105,28 +136,48 @@ def worker_settings(settings, threads: int):
     return s
 
 
+def check_settings(settings, opts: RunOptions) -> None:
+    """The settings the night needs, checked before anything starts (one-line ConfigError
+    naming the setting), not when the first input or the first stage meets them."""
+    from voc.transcribe import TranscribeOptions, engine_options
+
+    TranscribeOptions.from_settings(settings)
+    engine_options(settings)
+    if "inspect" in opts.stages:
+        try:
+            from voc.inspect.scoring import agent_regex
+        except Exception:  # noqa: BLE001 - the stage then fails to load, and says why
+            return
+        agent_regex(settings["inspect.agent_pattern"])
+
+
 def run_batch(specs: list[str], settings, opts: RunOptions,
               on_event: Callable[[dict], None] | None = None) -> dict:
     """Run the night; returns the summary. Raises VocError when the run cannot start."""
-    from voc.store import default_path
+    from voc.store import default_path, open_waiting
 
     emit = on_event or (lambda e: None)
     t0 = time.monotonic()
+    check_settings(settings, opts)
     inputs, bad = discover(specs)
     if not inputs and not bad:
         raise InputError(", ".join(specs), "no recordings found")
-    ws = open_workspace(default_path(settings), opts.lock_wait_s, emit)
+    path = default_path(settings)
+    ws = open_waiting(path, opts.lock_wait_s, lambda holder: emit(
+        {"event": "waiting", "workspace": str(path), "holder": holder, "wait_s": opts.lock_wait_s}))
     night = _Night(ws, settings, opts, emit)
     try:
         night.plan(inputs, bad)
-        night.start(specs)
-        night.process()
-        night.finish()
-    except BaseException as e:
-        night.abort(e)
-        raise
+        with ws.run("run", night.run_config(specs), inputs=night.total, lock=True) as run:
+            night.start(run)
+            try:
+                night.process()
+                night.finish()
+            except BaseException:
+                night.salvage()
+                raise
+        night.status = run.status
     finally:
-        _unlock(ws)
         ws.close()
     s = night.summary
     s["seconds"] = round(time.monotonic() - t0, 2)
@@ -149,8 +200,12 @@ class _Night:
         self.buffer: list = []
         self.first_buffered = 0.0
         self.status = "running"
+        self.run = None
+        self.models = None
         self.stages: dict[str, Callable] = {}
+        self.when: dict[str, str] = {}
         self.skipped_stages: dict[str, str] = {}
+        self.failed_stages: dict[str, str] = {}
         self.n = dict(succeeded=0, failed=0, skipped=0, duplicates=0, failed_before=0,
                       stage_failed=0)
         self.audio_s = 0.0
@@ -161,7 +216,7 @@ class _Night:
     def plan(self, inputs: list[Input], bad: list[dict]):
         """Hash the inputs and sort them: to do, already stored, duplicate, failed before."""
         ws, opts = self.ws, self.opts
-        self.resumed = ws.interrupt_stale_runs()
+        self.resumed = ws.interrupted  # marked when the workspace was opened for writing
         self.emit({"event": "hashing", "inputs": len(inputs)})
         bad = bad + hash_inputs(inputs, on_done=lambda i: self.emit({"event": "hashed",
                                                                      "source": i.source}))
@@ -198,14 +253,17 @@ class _Night:
         self.settings = worker_settings(self.settings, threads)
         self.threads = self.settings["asr.threads"]  # an explicit setting wins
 
-    def start(self, specs: list[str]):
-        """The run record (settings, config hash) and the journal of what was planned."""
+    def run_config(self, specs: list[str]) -> dict:
+        opts = self.opts
+        return {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
+                "engine": opts.engine, "workers": self.workers, "address": opts.address,
+                "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
+
+    def start(self, run):
+        """The run (voc.store.Run: settings, config hash) and the journal of what was planned."""
         ws, opts = self.ws, self.opts
-        cfg = {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
-               "engine": opts.engine, "workers": self.workers, "address": opts.address,
-               "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
-        self.run_id = ws.start_run("run", cfg, inputs=self.total)
-        _lock(ws, self.run_id)
+        self.run, self.run_id = run, run.id
+        self._count()
         ws.update_run(self.run_id, config_hash=config_hash(self.settings))
         ws.log_inputs(self.run_id, self.journal)
         self.emit({"event": "start", "run_id": self.run_id, "inputs": self.total,
@@ -218,14 +276,26 @@ class _Night:
         self._resolve_stages()
 
     def _resolve_stages(self):
+        table = stage_table()
         for name in self.opts.stages:
-            module, attr = {**POST_STAGES, **NIGHT_STAGES}[name]
+            stage = table[name]
             try:
-                self.stages[name] = getattr(importlib.import_module(module), attr)
-            except Exception as e:  # noqa: BLE001 - not there yet (or broken): skip, say why
-                why = "not available yet" if isinstance(e, (ImportError, AttributeError)) else \
-                    f"cannot load ({type(e).__name__}: {e})"
-                self._skip_stage(name, f"{why}: {module}.{attr}")
+                self.stages[name] = stage.load()
+            except Exception as e:  # noqa: BLE001 - a broken install: the stage fails, say why
+                self._fail_stage(name, f"cannot load: {type(e).__name__}: {e}")
+                continue
+            self.when[name] = stage.when
+
+    def _batch_stages(self) -> list[str]:
+        return [s for s in self.stages if self.when.get(s) == "batch"]
+
+    def _fail_stage(self, name: str, reason: str):
+        """A stage that cannot run at all this night: the run fails; its contacts stay
+        unmarked, so the next run does the stage once it is mended."""
+        self.stages.pop(name, None)
+        self.failed_stages[name] = reason
+        self.ws.record_failure(self.run_id, f"stage {name}", reason)
+        self.emit({"event": "stage", "stage": name, "status": "failed", "reason": reason})
 
     def _skip_stage(self, name: str, reason: str):
         self.stages.pop(name, None)
@@ -234,7 +304,7 @@ class _Night:
 
     # -- processing
     def process(self):
-        for name in [s for s in self.stages if s in POST_STAGES]:  # stored before, stage not run
+        for name in self._batch_stages():  # stored before, stage not run
             pending = self.ws.stage_pending(self.night_ids, name)
             for k in range(0, len(pending), 256):
                 self._post_stage(name, self.ws.stored_pairs(pending[k: k + 256]))
@@ -242,14 +312,14 @@ class _Night:
             return
         from voc.engines import Work, make_engine
 
-        self.models = preflight(self.settings)
+        self.models = self.run.models = preflight(self.settings)
         ship = self.opts.ship_audio == "yes" or (self.opts.ship_audio == "auto" and
                                                  self.opts.engine == "ray" and bool(self.opts.address))
         works = (Work(i.source, i.sha256, i.meta) for i in self.todo)
         with make_engine(self.opts.engine, self.settings, workers=self.workers, threads=self.threads,
                          address=self.opts.address, ship=ship,
                          timeout=self.opts.input_timeout_s) as eng:
-            self.models = eng.models or self.models
+            self.models = self.run.models = eng.models or self.models
             self.ws.update_run(self.run_id, models=self.models)
             self.emit({"event": "workers", "engine": self.opts.engine, "models": self.models})
             for res in eng.map(works):
@@ -275,9 +345,10 @@ class _Night:
         self.n["succeeded"] += len(ok)
         self.n["failed"] += len(batch) - len(ok)
         self.audio_s += sum(r.transcript.duration_s or 0 for r in ok)
+        self._count()
         for row in rows:
             self.emit({"event": "input", **{k: v for k, v in row.items() if v is not None}})
-        for name in [s for s in self.stages if s in POST_STAGES]:
+        for name in self._batch_stages():
             self._post_stage(name, [(r.transcript, r.analysis) for r in ok])
 
     def _post_stage(self, name: str, pairs: list):
@@ -305,7 +376,7 @@ class _Night:
     # -- the end
     def finish(self):
         changed = self.n["succeeded"] > 0 or bool(self.stage_counts)
-        for name in [s for s in self.stages if s in NIGHT_STAGES]:
+        for name in [s for s in self.stages if self.when.get(s) == "night"]:
             if not changed:
                 continue
             try:
@@ -319,35 +390,31 @@ class _Night:
                 self.n["stage_failed"] += 1
                 self.emit({"event": "stage", "stage": name, "status": "failed",
                            "reason": f"{type(e).__name__}: {e}"})
-        bad = self.n["failed"] + self.n["failed_before"] + self.n["stage_failed"]
-        self.status = "failed" if bad else "ok"
-        self._record()
+        bad = (self.n["failed"] + self.n["failed_before"] + self.n["stage_failed"]
+               + len(self.failed_stages))
+        self.status = self.run.status = "failed" if bad else "ok"
+        self._count()
 
-    def abort(self, e: BaseException):
-        if not hasattr(self, "run_id"):
-            return
-        try:  # an interrupt between BEGIN and COMMIT leaves a transaction open: drop it
-            self.ws.db.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - none was open
-            pass
+    def salvage(self):
+        """Stopped or broken half-way: keep the finished results (whole records) of the buffer;
+        the run context then records how the run ended."""
         try:
-            self.commit()  # finished results are whole: keep them
+            self.commit()
         except Exception:  # noqa: BLE001 - the original error matters more
             pass
-        self.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
-        self._record()
+        self._count()
 
-    def _record(self):
-        n = self.n
-        self.ws.finish_run(self.run_id, succeeded=n["succeeded"], failed=n["failed"],
-                           skipped=n["skipped"] + n["duplicates"] + n["failed_before"],
-                           models=getattr(self, "models", None), status=self.status)
+    def _count(self):
+        n, run = self.n, self.run
+        run.succeeded, run.failed = n["succeeded"], n["failed"]
+        run.skipped = n["skipped"] + n["duplicates"] + n["failed_before"]
 
     @property
     def summary(self) -> dict:
         return {"run_id": self.run_id, "status": self.status, "workspace": str(self.ws.path),
                 "inputs": self.total, **self.n, "audio_seconds": round(self.audio_s, 1),
                 "stages_run": dict(self.stage_counts), "stages_skipped": dict(self.skipped_stages),
+                "stages_failed": dict(self.failed_stages),
                 "nothing_to_do": not self.todo and not self.n["failed"]}
 
 
@@ -366,54 +433,3 @@ def preflight(settings) -> dict:
         models.ensure(name, models_dir(settings))
         out["asr"]["models"] = [models.model_info(name, models_dir(settings))]
     return out
-
-
-# -- the workspace lock ------------------------------------------------------------------------
-
-def open_workspace(path: Path, wait_s: float, emit):
-    """The workspace, waiting up to `wait_s` while another process holds it."""
-    from voc.store import Workspace, WorkspaceBusy
-
-    deadline = time.monotonic() + wait_s
-    told = False
-    while True:
-        try:
-            return Workspace(path)
-        except WorkspaceBusy as e:
-            holder = _holder(Path(path))
-            if time.monotonic() >= deadline:
-                base = f"{path}: workspace is busy: voc run {holder} is writing to it" if holder \
-                    else str(e).split(";")[0]
-                waited = f" (waited {wait_s:.0f} s)" if wait_s else ""
-                raise WorkspaceBusy(f"{base}{waited}; one process writes a workspace at a time: "
-                                    f"run again when it ends, or wait for it with --wait SECONDS"
-                                    ) from None
-            if not told:
-                emit({"event": "waiting", "workspace": str(path), "holder": holder,
-                      "wait_s": wait_s})
-                told = True
-            time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
-
-
-def _lock(ws, run_id: str) -> None:
-    info = {"run_id": run_id, "pid": os.getpid(), "host": os.uname().nodename,
-            "started_at": time.strftime("%Y-%m-%d %H:%M:%S %z")}
-    (ws.path / LOCK_FILE).write_text(json.dumps(info) + "\n")
-
-
-def _unlock(ws) -> None:
-    try:
-        (ws.path / LOCK_FILE).unlink()
-    except OSError:
-        pass
-
-
-def _holder(path: Path) -> str | None:
-    """'RUN (pid N on HOST, started T)' from the lock note, if its process is alive."""
-    try:
-        info = json.loads((path / LOCK_FILE).read_text())
-        if info["host"] == os.uname().nodename:
-            os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return f"{info['run_id']} (pid {info['pid']} on {info['host']}, started {info['started_at']})"

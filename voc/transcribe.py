@@ -2,7 +2,8 @@
 
 `Transcriber` holds the engine(s) for a batch; `transcribe_file` turns one recording into a
 `Transcript` or raises InputError with a one-line reason; `transcribe_files` goes on past bad
-files and yields a `Failure` for each. Nothing here prints.
+files and yields a `Failure` for each; `transcribe_batch` is `voc transcribe`: a batch inside a
+run of the workspace. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -170,6 +171,39 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
             yield transcribe_file(p, transcriber, opts)
         except InputError as e:
             yield Failure(source=str(p), reason=e.reason)
+
+
+def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions, run, *,
+                     out: str | Path | None = None,
+                     on_done: Callable[[str], None] | None = None) -> dict:
+    """Transcribe `paths` inside `run` (a voc.store.Run): each transcript goes to `out` (JSONL,
+    flushed per record; kept up to the last finished one if the batch is stopped) and into the
+    run's workspace; each file that cannot be used goes to `run.fail` and the batch goes on.
+    `on_done(source)` after each input (progress). Returns the summary (inputs, succeeded,
+    failed, engine, seconds)."""
+    from voc.files import open_out
+
+    ok = failed = 0
+    try:
+        with open_out(out) as fh:
+            for rec in transcribe_files(paths, transcriber, opts):
+                if isinstance(rec, Failure):
+                    failed += 1
+                    run.fail(rec.source, rec.reason)
+                else:
+                    ok += 1
+                    run.ok()
+                    if fh:
+                        fh.write(rec.to_json() + "\n")
+                        fh.flush()
+                    if run.ws is not None:
+                        run.ws.save_transcript(rec, run.id)
+                if on_done:
+                    on_done(rec.source)
+    finally:
+        run.models = transcriber.info()   # the engines loaded so far, whatever ended the batch
+    return {"inputs": len(paths), "succeeded": ok, "failed": failed,
+            "engine": transcriber.engine_name, "seconds": round(run.seconds, 2)}
 
 
 def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:

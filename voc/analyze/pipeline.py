@@ -3,14 +3,16 @@
 `Analyzer.analyze(transcripts)` works in batches: every utterance of the batch goes through the
 sentiment model in one vectorised call, then each contact is scored on its own. It returns the
 redacted transcripts (what may be stored) and one analysis record per contact (DESIGN.md,
-"Analysis"). Nothing here prints.
+"Analysis"). `analyze_batch` is `voc analyze`: a stream of records inside a run of the
+workspace. Nothing here prints.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -104,6 +106,48 @@ class Analyzer:
 
     def _sentiment(self, text: str, p: float) -> dict:
         return {"label": self.sentiment.label(float(p), text), "positive": round(float(p), 4)}
+
+
+def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path | None = None,
+                  batch_size: int = 256) -> dict:
+    """`voc analyze`: analyse `records` (Transcripts, and voc.sources.RowError for rows that
+    cannot be used, which go to `run.fail`) inside `run` (a voc.store.Run), `batch_size` at a
+    time; each batch's analysis records go to `out` (JSONL) and, with their redacted
+    transcripts, into the run's workspace in one transaction. Returns the summary (analyzed,
+    bad_rows, risk_levels, redacted, seconds)."""
+    from voc.files import open_out
+    from voc.sources import RowError
+
+    n_ok = n_bad = 0
+    levels: dict[str, int] = {}
+    run.models = analyzer.info()
+
+    def flush(batch, fh):
+        nonlocal n_ok
+        results = analyzer.analyze(batch)
+        if fh:
+            fh.writelines(json.dumps(a, ensure_ascii=False) + "\n" for _, a in results)
+        if run.ws is not None:
+            run.ws.save_transcripts([t for t, _ in results], run.id, analyses=[a for _, a in results])
+        for _, a in results:
+            levels[a["risk"]["level"]] = levels.get(a["risk"]["level"], 0) + 1
+        n_ok += len(results)
+        run.ok(len(results))
+
+    with open_out(out) as fh:
+        batch: list = []
+        for rec in records:
+            if isinstance(rec, RowError):
+                n_bad += 1
+                run.fail(rec.where, rec.reason)
+                continue
+            batch.append(rec)
+            if len(batch) >= batch_size:
+                flush(batch, fh)
+                batch = []
+        flush(batch, fh)
+    return {"analyzed": n_ok, "bad_rows": n_bad, "risk_levels": levels,
+            "redacted": analyzer.redact, "seconds": round(run.seconds, 2)}
 
 
 def _side(t: Transcript, texts: list[str], roles: tuple[str, ...]) -> str:

@@ -109,8 +109,11 @@ def train_risk(texts: list[str], labels: list, out_dir: str | Path, rules: RiskR
     out.mkdir(parents=True, exist_ok=True)
     import joblib
 
-    joblib.dump({"vectorizer": vec, "classifier": model.classifier, "signal_ids": ids}, out / MODEL_FILE)
-    (out / METRICS_FILE).write_text(json.dumps(m, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from voc.files import staged, write_text
+
+    with staged(out / MODEL_FILE) as tmp:
+        joblib.dump({"vectorizer": vec, "classifier": model.classifier, "signal_ids": ids}, tmp)
+    write_text(out / METRICS_FILE, json.dumps(m, ensure_ascii=False, indent=2) + "\n")
     return m
 
 

@@ -289,20 +289,19 @@ def save(model, out_dir, metrics: dict, card_extra: dict | None = None) -> dict:
     import sklearn
 
     from voc import __version__
+    from voc.files import staged, write_text
     from voc.models import sha256_file
 
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
-    tmp = d / (MODEL_FILE + ".tmp")
-    joblib.dump(model, tmp, compress=3)
-    tmp.replace(d / MODEL_FILE)
+    with staged(d / MODEL_FILE) as tmp:
+        joblib.dump(model, tmp, compress=3)
     metrics = {**metrics, "model_file": MODEL_FILE, "model_sha256": sha256_file(d / MODEL_FILE),
                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                "voc_version": __version__, "sklearn_version": sklearn.__version__,
                "python_version": platform.python_version()}
-    (d / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n",
-                                  encoding="utf-8")
-    (d / CARD_FILE).write_text(model_card(metrics, card_extra or {}), encoding="utf-8")
+    write_text(d / METRICS_FILE, json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
+    write_text(d / CARD_FILE, model_card(metrics, card_extra or {}))
     return metrics
 
 

@@ -34,10 +34,14 @@ class EngineOptions:
     diarize: bool = False            # mono input: ask for speaker labels when the engine can
 
     def __post_init__(self):
-        if self.beam_size < 1:
-            raise ValueError("beam_size must be >= 1")
-        if self.threads < 0:
-            raise ValueError("threads must be >= 0")
+        """Checked once, with the setting named (asr.*: config file, VOC_ASR_* or a flag)."""
+        from voc.errors import ConfigError
+
+        if not isinstance(self.beam_size, int) or self.beam_size < 1:
+            raise ConfigError(f"asr.beam_size is {self.beam_size!r}; it must be a whole number "
+                              f"of 1 or more (1 = greedy decoding; default 5)")
+        if not isinstance(self.threads, int) or self.threads < 0:
+            raise ConfigError(f"asr.threads is {self.threads!r}; it must be 0 (all cores) or more")
 
 
 class Engine(Protocol):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -33,9 +31,8 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ):
     """Sentiment, complaint risk (with reasons), category and PII redaction for each contact."""
-    from voc.analyze.pipeline import Analyzer
-    from voc.sources import RowError, read_records
-    from voc.store import Workspace, default_path
+    from voc.analyze.pipeline import Analyzer, analyze_batch
+    from voc.sources import read_records
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
                              "privacy.redact": False if no_redact else None})
@@ -43,51 +40,17 @@ def analyze(
                                       risk_rules=risk_rules)
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
-    ws = None if no_store else Workspace(default_path(cfg))
-    run_id = ws.start_run("analyze", {k: v for k, v, _ in cfg.rows()}) if ws else None
-    n_ok = n_bad = 0
-    levels: dict[str, int] = {}
-    t0 = time.monotonic()
-    batch_size = cfg["analyze.batch_size"]
-
-    def flush(batch, fh):
-        nonlocal n_ok
-        results = analyzer.analyze(batch)
-        if fh:
-            fh.writelines(json.dumps(a, ensure_ascii=False) + "\n" for _, a in results)
-        if ws:
-            ws.save_transcripts([t for t, _ in results], run_id, analyses=[a for _, a in results])
-        for _, a in results:
-            levels[a["risk"]["level"]] = levels.get(a["risk"]["level"], 0) + 1
-        n_ok += len(results)
-
-    try:
-        with common.jsonl_out(out) as fh:
-            batch = []
-            for rec in records:
-                if isinstance(rec, RowError):
-                    n_bad += 1
-                    common.skip_row(rec, ws, run_id)
-                    continue
-                batch.append(rec)
-                if len(batch) >= batch_size:
-                    flush(batch, fh)
-                    batch = []
-            flush(batch, fh)
-    finally:
-        if ws:
-            ws.finish_run(run_id, succeeded=n_ok, failed=n_bad, models=analyzer.info())
-            ws.close()
-    elapsed = time.monotonic() - t0
-    summary = {"run_id": run_id, "analyzed": n_ok, "bad_rows": n_bad, "risk_levels": levels,
-               "redacted": analyzer.redact, "seconds": round(elapsed, 2),
-               "out": str(out) if out else None}
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "analyze", cfg) as run:
+        s = analyze_batch(records, analyzer, run, out=out, batch_size=cfg["analyze.batch_size"])
+    summary = {"run_id": run.id, **s, "out": str(out) if out else None}
     if as_json:
         common.echo_json(summary)
     else:
-        common.err(f"analyzed {n_ok} contacts" + (f" ({n_bad} bad rows skipped)" if n_bad else "")
-                   + f" in {elapsed:.1f} s; risk: "
-                   + ", ".join(f"{k} {v}" for k, v in sorted(levels.items()))
+        n_bad = s["bad_rows"]
+        common.err(f"analyzed {s['analyzed']} contacts"
+                   + (f" ({n_bad} bad rows skipped)" if n_bad else "")
+                   + f" in {s['seconds']:.1f} s; risk: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(s["risk_levels"].items()))
                    + (f" -> {out}" if out else ""))
-    if n_bad:
+    if s["bad_rows"]:
         raise typer.Exit(1)

@@ -90,19 +90,25 @@ class progress:
             self._bar.stop()
 
 
-def jsonl_out(path, keep_on_error: bool = True):
-    """The `--out` JSONL of a batch command, or None without `--out`: written beside the target
-    and moved into place when closed; `keep_on_error` keeps what was finished when interrupted."""
+def print_failure(source: str, reason: str) -> None:
+    """An input a batch could not use (`Run.on_fail`): one line on stderr; the batch goes on."""
+    err(f"voc: {source}: {reason}")
+
+
+def workspace(cfg, no_store: bool = False):
+    """`with common.workspace(cfg, no_store) as ws:` the workspace of the settings opened for
+    writing and closed at the end, or None with --no-store."""
     import contextlib
 
-    from voc.files import open_staged
+    if no_store:
+        return contextlib.nullcontext()
+    from voc.store import Workspace, default_path
 
-    return open_staged(path, keep_on_error=keep_on_error) if path else contextlib.nullcontext()
+    return Workspace(default_path(cfg))
 
 
-def skip_row(rec, ws=None, run_id: str | None = None) -> None:
-    """A table row that cannot be used (a voc.sources.RowError): one line on stderr, and the
-    run's failure list when there is a workspace; the batch goes on."""
-    err(f"voc: {rec}")
-    if ws:
-        ws.record_failure(run_id, rec.where, rec.reason)
+def run(ws, command: str, cfg, **kw):
+    """The run context of a batch command (voc.store.Run), failures printed as they happen."""
+    from voc.store import open_run
+
+    return open_run(ws, command, cfg, on_fail=print_failure, **kw)

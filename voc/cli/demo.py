@@ -31,15 +31,15 @@ def generate(out: Path = typer.Option(Path("demo"), "--out", "-o", help="Folder 
     if not no_store:
         cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
                                  "privacy.redact": False if no_redact else None})
-        with Workspace(default_path(cfg)) as ws:
-            run_id = ws.start_run("demo generate", {"calls": calls, "seed": seed,
-                                                    "privacy.redact": cfg["privacy.redact"]}, calls)
+        with Workspace(default_path(cfg)) as ws, ws.run(
+                "demo generate", {"calls": calls, "seed": seed,
+                                  "privacy.redact": cfg["privacy.redact"]}, inputs=calls) as run:
             # the demo files keep their made-up card and ID numbers (redaction has work to do);
             # the workspace, like every store, gets them redacted
             ts = [redact(t, cfg["privacy.redact"], cfg["privacy.keep_last"])
                   for t in read_transcripts(path)]
-            ws.save_transcripts(ts, run_id)
+            ws.save_transcripts(ts, run.id)
             n = len(ts)
-            ws.finish_run(run_id, succeeded=n, failed=0)
+            run.ok(n)
     common.err(f"wrote {calls} demo contacts to {path}" + (" and the workspace" if n else ""))
     typer.echo(str(path))

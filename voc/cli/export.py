@@ -41,14 +41,10 @@ def export(
         run_cfg = {k: v for k, v, _ in cfg.rows()} | {"out": str(dest), "format": fmt,
                                                       "since": since, "until": until,
                                                       "min_risk": min_risk}
-        run_id = ws.start_run("export", run_cfg)
-        try:
+        with ws.run("export", run_cfg) as run:
             summary = write_export(ws, dest, cfg, fmt=fmt, since=since, until=until,
-                                   min_risk=min_risk, run_id=run_id)
-        except BaseException:
-            ws.finish_run(run_id, succeeded=0, failed=0, status="failed")
-            raise
-        ws.finish_run(run_id, succeeded=sum(summary["rows"].values()), failed=0)
+                                   min_risk=min_risk, run_id=run.id)
+            run.ok(sum(summary["rows"].values()))
     if as_json:
         common.echo_json(summary)
         return

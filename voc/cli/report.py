@@ -60,13 +60,9 @@ def report(
     with open_workspace(cfg) as ws:
         run_cfg = {k: v for k, v, _ in cfg.rows()} | {"out": str(out) if out else None,
                                                       "since": since, "until": until}
-        run_id = ws.start_run("report", run_cfg)
-        try:
-            summary = build_report(ws, out, cfg, since=since, until=until, run_id=run_id)
-        except BaseException:
-            ws.finish_run(run_id, succeeded=0, failed=0, status="failed")
-            raise
-        ws.finish_run(run_id, succeeded=summary["contacts"], failed=0)
+        with ws.run("report", run_cfg) as run:
+            summary = build_report(ws, out, cfg, since=since, until=until, run_id=run.id)
+            run.ok(summary["contacts"])
     if as_json:
         common.echo_json(summary)
         return

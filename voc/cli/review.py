@@ -43,16 +43,12 @@ def _date(v: str | None, flag: str) -> str | None:
 
 
 def _open(workspace: Path | None, read_only: bool):
-    import duckdb
-
     from voc.errors import WorkspaceError
     from voc.store import Workspace, default_path
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
     ws = Workspace(default_path(cfg), read_only=read_only)
-    try:
-        ws.db.execute("SELECT 1 FROM findings LIMIT 0")
-    except duckdb.CatalogException:
+    if not ws.has_table("findings"):
         ws.close()
         raise WorkspaceError(f"{ws.path}: no inspections in this workspace; run `voc inspect` first") from None
     return ws, cfg
@@ -247,18 +243,19 @@ def _write_events(out: Path, events: list[dict], info: dict) -> None:
     import csv
 
     from voc.errors import VocError
+    from voc.files import open_staged
 
     cols = ["event_at", "finding_id", "seq", "action", "from_state", "to_state", "reviewer", "reason",
             "rule_id", "severity", "agent_id", "team", "transcript_id", "call_at"]
     rows = [{**{k: e[k] for k in cols[:8]},
              **{k: info.get(e["finding_id"], {}).get(k) for k in cols[8:]}} for e in events]
     if out.suffix.lower() == ".csv":
-        with open(out, "w", encoding="utf-8-sig", newline="") as f:
+        with open_staged(out, encoding="utf-8-sig", newline="") as f:
             w = csv.DictWriter(f, cols)
             w.writeheader()
             w.writerows(rows)
     elif out.suffix.lower() in (".jsonl", ".json"):
-        with open(out, "w", encoding="utf-8") as f:
+        with open_staged(out) as f:
             f.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
     else:
         raise VocError(f"{out}: write .csv or .jsonl")

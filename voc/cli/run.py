@@ -61,7 +61,8 @@ def run(
         show.close()
         signal.signal(signal.SIGTERM, previous)
     show.done(summary)
-    if summary["failed"] or summary["failed_before"] or summary["stage_failed"]:
+    if (summary["failed"] or summary["failed_before"] or summary["stage_failed"]
+            or summary["stages_failed"]):
         raise typer.Exit(1)
 
 
@@ -141,15 +142,17 @@ def _start_line(e: dict) -> str:
 
 
 def summary_line(s: dict) -> str:
+    broken = (f"; stages that could not run: {', '.join(s['stages_failed'])}"
+              if s.get("stages_failed") else "")
     if s["nothing_to_do"]:
         msg = f"nothing to do: all {s['inputs']} inputs are already stored"
         if s["failed_before"]:
             msg += f" or failed before ({s['failed_before']}; --retry-failed tries them again)"
-        return msg
+        return msg + broken
     msg = (f"processed {s['succeeded']} inputs ({s['audio_seconds']:.0f} s of audio) in "
            f"{s['seconds']:.1f} s; {s['failed']} failed, {s['skipped']} already stored")
     if s["failed_before"]:
         msg += f", {s['failed_before']} failed before"
     if s["stage_failed"]:
         msg += f", {s['stage_failed']} stage failures"
-    return msg + f" (run {s['run_id']})"
+    return msg + broken + f" (run {s['run_id']})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,39 +43,16 @@ NO_STORE = typer.Option(False, "--no-store", help="Do not write to the workspace
 AS_JSON = typer.Option(False, "--json", help="Print a JSON summary on stdout.")
 
 
-def _read(input, cfg, roles, ws, run_id, **cols):
-    from voc.sources import RowError, read_records
-    from voc.topics.pipeline import collect
-
-    good, bad = [], 0
-    for rec in read_records(input, **cols):
-        if isinstance(rec, RowError):
-            bad += 1
-            common.skip_row(rec, ws, run_id)
-        else:
-            good.append(rec)
-    docs, empty = collect(good, roles, redact=cfg["privacy.redact"],
-                          keep_last=cfg["privacy.keep_last"])
-    if empty:
-        common.err(f"voc: {len(empty)} contacts have no text for roles {','.join(roles)}; skipped")
-    return docs, bad, len(empty)
-
-
 def _classes(class_col: Optional[List[str]]) -> list[str]:
     return [c for c in (class_col or []) if c]
 
 
-def _finish(ws, run_id, summary, n_bad, models, as_json, line):
-    if ws:
-        ws.finish_run(run_id, succeeded=summary["texts"], failed=n_bad, models=models)
-        ws.close()
-    public = {k: v for k, v in summary.items() if k not in ("rows", "result", "model")}
-    public.update({"run_id": run_id, "bad_rows": n_bad})
+def _done(run, summary, as_json, line):
     if as_json:
-        common.echo_json(public)
+        common.echo_json({**summary, "run_id": run.id})
     else:
         common.err(line)
-    if n_bad:
+    if summary["bad_rows"]:
         raise typer.Exit(1)
 
 
@@ -110,9 +86,9 @@ def fit(
 ):
     """Fit topics on the contacts and assign each one (the customer's side by default)."""
     from voc.config import models_dir
-    from voc.store import Workspace, default_path
-    from voc.topics import pipeline
+    from voc.sources import read_records
     from voc.topics.options import TopicOptions
+    from voc.topics.pipeline import fit_batch
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
                              "privacy.redact": False if no_redact else None,
@@ -121,24 +97,16 @@ def fit(
         cfg, roles=roles, mode=mode, taxonomy=str(taxonomy) if taxonomy else None,
         embedding=embedding, min_cluster_size=min_cluster_size, nr_topics=nr_topics,
         outliers=outliers, random_state=seed)
-    classes = _classes(class_col)
-    ws = None if no_store else Workspace(default_path(cfg))
-    run_id = ws.start_run("topics", {k: v for k, v, _ in cfg.rows()} | {"topics": opts.to_dict()}) \
-        if ws else None
-    t0 = time.monotonic()
-    docs, n_bad, _ = _read(input, cfg, opts.roles, ws, run_id, text_col=text_col, id_col=id_col,
-                           time_col=time_col, group_col=group_col, role_col=role_col)
-    if ws:
-        pipeline.add_analysis_classes(ws, docs, classes)
-    s = pipeline.fit(docs, opts, out, classes=classes, freq=cfg["topics.freq"],
-                     models_root=models_dir(cfg),
-                     on_step=None if as_json else lambda m: common.err(f"voc topics: {m}"))
-    if ws:
-        pipeline.store(ws, s["model"], s["rows"], run_id, model_path=str(Path(out) / "model"))
-    s["seconds_total"] = round(time.monotonic() - t0, 1)
-    _finish(ws, run_id, s, n_bad, [s["model"].embedder.info()], as_json,
-            f"{s['texts']} texts -> {s['topics']} topics ({s['outliers_clustered']} outliers "
-            f"before reduction) in {s['seconds_total']:.1f} s -> {out}")
+    records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
+                           group_col=group_col, role_col=role_col)
+    run_cfg = {k: v for k, v, _ in cfg.rows()} | {"topics": opts.to_dict()}
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics", run_cfg) as run:
+        s = fit_batch(records, opts, out, run, classes=_classes(class_col), freq=cfg["topics.freq"],
+                      models_root=models_dir(cfg), redact=cfg["privacy.redact"],
+                      keep_last=cfg["privacy.keep_last"], on_note=lambda m: common.err(f"voc: {m}"),
+                      on_step=None if as_json else lambda m: common.err(f"voc topics: {m}"))
+    _done(run, s, as_json, f"{s['texts']} texts -> {s['topics']} topics ({s['outliers_clustered']} "
+                           f"outliers before reduction) in {s['seconds_total']:.1f} s -> {out}")
 
 
 @app.command("assign")
@@ -163,9 +131,9 @@ def assign(
     """Map new contacts onto a saved topic model; unfit texts that group are emerging topics."""
     from voc.config import models_dir
     from voc.errors import ConfigError
-    from voc.store import Workspace, default_path
-    from voc.topics import pipeline
+    from voc.sources import read_records
     from voc.topics.model import TopicModel
+    from voc.topics.pipeline import assign_batch
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
                              "privacy.redact": False if no_redact else None,
@@ -174,21 +142,16 @@ def assign(
         raise ConfigError("which model? give --model DIR (a `voc topics INPUT --out DIR` folder) "
                           "or set topics.model")
     tm = TopicModel.load(cfg["topics.model"], models_root=models_dir(cfg))
-    use_roles = roles.split(",") if roles else tm.opts.roles
-    ws = None if no_store else Workspace(default_path(cfg))
-    run_id = ws.start_run("topics assign", {k: v for k, v, _ in cfg.rows()}) if ws else None
-    t0 = time.monotonic()
-    docs, n_bad, _ = _read(input, cfg, use_roles, ws, run_id, text_col=text_col, id_col=id_col,
-                           time_col=time_col, group_col=group_col, role_col=role_col)
-    if ws:
-        pipeline.add_analysis_classes(ws, docs, _classes(class_col))
-    s = pipeline.assign(docs, tm, out, classes=_classes(class_col), freq=cfg["topics.freq"],
-                        emerging_min_size=emerging_min_size)
-    if ws:
-        pipeline.store(ws, tm, s["rows"], run_id, model_path=str(cfg["topics.model"]))
-    s["seconds_total"] = round(time.monotonic() - t0, 1)
+    records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
+                           group_col=group_col, role_col=role_col)
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics assign", cfg) as run:
+        s = assign_batch(records, tm, out, run, roles=roles.split(",") if roles else None,
+                         classes=_classes(class_col), freq=cfg["topics.freq"],
+                         emerging_min_size=emerging_min_size, model_path=str(cfg["topics.model"]),
+                         redact=cfg["privacy.redact"], keep_last=cfg["privacy.keep_last"],
+                         on_note=lambda m: common.err(f"voc: {m}"))
     em = s["emerging"]
-    _finish(ws, run_id, s, n_bad, [tm.embedder.info()], as_json,
-            f"{s['texts']} texts assigned ({s['unassigned']} fit no topic; {len(em)} emerging"
-            + (": " + "; ".join(f"{g['label']} ({g['size']})" for g in em[:5]) if em else "")
-            + f") in {s['seconds_total']:.1f} s -> {out}")
+    _done(run, s, as_json,
+          f"{s['texts']} texts assigned ({s['unassigned']} fit no topic; {len(em)} emerging"
+          + (": " + "; ".join(f"{g['label']} ({g['size']})" for g in em[:5]) if em else "")
+          + f") in {s['seconds_total']:.1f} s -> {out}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -29,9 +28,7 @@ def transcribe(
 ):
     """Transcribe call recordings into speaker-attributed Simplified-Chinese transcripts."""
     from voc.audio import expand_inputs
-    from voc.schema import Failure
-    from voc.store import Workspace, default_path
-    from voc.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from voc.transcribe import TranscribeOptions, Transcriber, transcribe_batch
 
     cfg = common.settings(**{
         "asr.engine": engine, "audio.max_duration_s": max_duration,
@@ -47,40 +44,18 @@ def transcribe(
         raise typer.BadParameter("no audio files found in the given inputs")
     transcriber = Transcriber(cfg, cfg["asr.engine"])
 
-    ws = None if no_store else Workspace(default_path(cfg))
-    run_id = ws.start_run("transcribe", {k: v for k, v, _ in cfg.rows()}, len(paths)) if ws else None
-    ok = failed = 0
-    t0 = time.monotonic()
-    try:
-        with common.jsonl_out(out) as fh, common.progress(len(paths), "transcribing") as advance:
-            for rec in transcribe_files(paths, transcriber, opts):
-                if isinstance(rec, Failure):
-                    failed += 1
-                    common.err(f"voc: {rec.source}: {rec.reason}")
-                    if ws:
-                        ws.record_failure(run_id, rec.source, rec.reason)
-                else:
-                    ok += 1
-                    if fh:
-                        fh.write(rec.to_json() + "\n")
-                        fh.flush()
-                    if ws:
-                        ws.save_transcript(rec, run_id)
-                advance(rec.source)
-    finally:
-        if ws:
-            ws.finish_run(run_id, succeeded=ok, failed=failed, models=transcriber.info())
-            ws.close()
-    elapsed = time.monotonic() - t0
-    summary = {"run_id": run_id, "inputs": len(paths), "succeeded": ok, "failed": failed,
-               "engine": transcriber.engine_name, "seconds": round(elapsed, 2),
-               "out": str(out) if out else None,
-               "workspace": None if no_store else str(default_path(cfg))}
+    with common.workspace(cfg, no_store) as ws, \
+            common.run(ws, "transcribe", cfg, inputs=len(paths)) as run, \
+            common.progress(len(paths), "transcribing") as advance:
+        s = transcribe_batch(paths, transcriber, opts, run, out=out, on_done=advance)
+    summary = {"run_id": run.id, **s, "out": str(out) if out else None,
+               "workspace": str(ws.path) if ws else None}
     if as_json:
         common.echo_json(summary)
     else:
         where = f" -> {out}" if out else ""
-        common.err(f"transcribed {ok} of {len(paths)} files"
-                   + (f" ({failed} failed)" if failed else "") + f" in {elapsed:.1f} s{where}")
-    if failed:
+        common.err(f"transcribed {s['succeeded']} of {s['inputs']} files"
+                   + (f" ({s['failed']} failed)" if s["failed"] else "")
+                   + f" in {s['seconds']:.1f} s{where}")
+    if s["failed"]:
         raise typer.Exit(1)

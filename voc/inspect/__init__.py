@@ -8,6 +8,7 @@ scorecards and the review workflow.
 Modules: model (records), rules (YAML loading and checks), expr (the `when` expression),
 timing (silence, overtalk, delays, speech rate), evaluate (conditions -> findings),
 scoring (scores, scorecards, hit rates), review (the review state machine).
+`inspect_batch` is `voc inspect` (a stream of contacts inside a run of the workspace);
 `run_stage` is the hook `voc run` calls after each committed batch.
 """
 
@@ -22,6 +23,57 @@ def inspect_all(transcripts, rules: RuleSet | None = None, **kw):
     inspector = Inspector(rules or load_rules(), **kw)
     for t in transcripts:
         yield inspector.inspect(t)
+
+
+def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_out=None,
+                  commit_every: int = 1000) -> dict:
+    """`voc inspect`: inspect `records` (Transcripts, and voc.sources.RowError for rows that
+    cannot be used, which go to `run.fail`) inside `run` (a voc.store.Run). One line per
+    contact goes to `out` (JSONL, in place only when the batch finishes); results are stored
+    in the run's workspace every `commit_every` contacts; agent and team scorecards and rule
+    hit rates go to `scorecards_out` (JSON). Returns the summary (inspected, bad_rows,
+    findings, mean_score, seconds, rules files and digest, agents, teams, rules = hit rates)."""
+    import json
+
+    from voc.files import open_out, write_text
+    from voc.sources import RowError
+
+    rs = inspector.rules
+    calls, n_bad, batch = [], 0, []
+
+    def flush():
+        if run.ws is not None and batch:
+            run.ws.save_inspections(batch, run.id, rs.digest)
+        batch.clear()
+
+    with open_out(out, keep_on_error=False) as fh:
+        for rec in records:
+            if isinstance(rec, RowError):
+                n_bad += 1
+                run.fail(rec.where, rec.reason)
+                continue
+            r = inspector.inspect(rec)
+            d = r.to_dict()
+            if fh:
+                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+            calls.append({k: d[k] for k in ("agent_id", "team", "score", "rules_applied",
+                                            "not_applicable")}
+                         | {"findings": [{"rule": f.rule, "category": f.category,
+                                          "deduct": f.deduct} for f in r.findings]})
+            batch.append(r)
+            run.ok()
+            if len(batch) >= commit_every:
+                flush()
+        flush()
+    seconds = run.seconds
+    cards = {"agents": scorecards(calls, "agent"), "teams": scorecards(calls, "team"),
+             "rules": hit_rates(calls, rs.rules)}
+    if scorecards_out:
+        write_text(scorecards_out, json.dumps(cards, ensure_ascii=False, indent=2) + "\n")
+    mean = round(sum(c["score"] for c in calls) / len(calls), 1) if calls else None
+    return {"inspected": len(calls), "bad_rows": n_bad,
+            "findings": sum(len(c["findings"]) for c in calls), "mean_score": mean,
+            "seconds": round(seconds, 2), "rules": rs.paths, "rules_digest": rs.digest, **cards}
 
 
 _STAGE: dict = {}
@@ -43,4 +95,4 @@ def run_stage(batch, ws, run_id: str | None, settings) -> dict:
 
 
 __all__ = ["CallResult", "DEFAULT_RULES", "Finding", "Inspector", "Rule", "RuleSet", "hit_rates",
-           "inspect_all", "load_rules", "run_stage", "scorecards"]
+           "inspect_all", "inspect_batch", "load_rules", "run_stage", "scorecards"]

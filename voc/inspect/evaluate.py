@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from voc.inspect import expr, timing
 from voc.inspect.model import Anchor, CallResult, Condition, Finding, Hit, Rule, RuleSet
 from voc.inspect.rules import _compact
-from voc.inspect.scoring import call_time, resolve_people, score_of
+from voc.inspect.scoring import agent_regex, call_time, resolve_people, score_of
 from voc.schema import Transcript, Utterance
 from voc.text.normalize import normalize
 
@@ -86,7 +86,7 @@ class Inspector:
 
     def __init__(self, rules: RuleSet, agent_pattern: str | None = None, redact: bool = True):
         self.rules = rules
-        self.agent_re = re.compile(agent_pattern) if agent_pattern else None
+        self.agent_re = agent_regex(agent_pattern)
         self.redact = redact
 
     def inspect(self, t: Transcript) -> CallResult:

@@ -24,6 +24,31 @@ UNKNOWN_AGENT = "(unknown)"
 VOID_STATES = ("dismissed", "overturned")
 
 
+AGENT_GROUPS = ("agent", "team")
+
+
+def agent_regex(pattern: str | None, setting: str = "inspect.agent_pattern") -> re.Pattern | None:
+    """The agent pattern compiled, checked once: a valid regex whose named groups are `agent`
+    and (optionally) `team`; a `team` group needs an `agent` group beside it (the first group
+    would be the team). ConfigError naming the setting otherwise; None for an empty pattern."""
+    from voc.errors import ConfigError, choices
+
+    if not pattern:
+        return None
+    try:
+        rx = re.compile(pattern)
+    except re.error as e:
+        raise ConfigError(f"{setting} {pattern!r} is not a valid regex: {e}") from None
+    bad = sorted(set(rx.groupindex) - set(AGENT_GROUPS))
+    if bad:
+        raise ConfigError(f"{setting} {pattern!r}: unknown named group {', '.join(bad)}; "
+                          f"name groups {choices(AGENT_GROUPS)}, e.g. (?P<agent>A\\d{{4}})")
+    if "team" in rx.groupindex and "agent" not in rx.groupindex:
+        raise ConfigError(f"{setting} {pattern!r}: has a team group but no agent group; "
+                          f"name the agent's (?P<agent>...)")
+    return rx
+
+
 def resolve_people(t: Transcript, agent_re: re.Pattern | None) -> tuple[str | None, str | None]:
     agent = t.meta.get("agent_id") or t.meta.get("agent")
     team = t.meta.get("team")

@@ -63,7 +63,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("analysis_run_id", "产生该分析的运行"), ("redacted_at_analysis", "分析时是否遮蔽敏感信息")]),
     "runs": ("运行记录：谁、何时、运行了什么，用了哪些模型（含校验和）与配置", [
         ("run_id", "运行编号"), ("command", "命令"), ("status", "状态"),
-        ("started_at", "开始（UTC）"), ("ended_at", "结束（UTC）"), ("user_name", "操作人"),
+        ("error", "失败或中断的原因"), ("started_at", "开始（UTC）"), ("ended_at", "结束（UTC）"),
+        ("user_name", "操作人"),
         ("host", "主机"), ("voc_version", "voc 版本"), ("inputs", "输入数"),
         ("succeeded", "成功"), ("failed", "失败"), ("skipped", "跳过"),
         ("config_hash", "配置哈希（voc run）"), ("config_sha256", "配置 JSON 的 sha256（键排序）"),
@@ -185,10 +186,9 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
 def _signals(ws, ids: list[str], guard: D.Safeguard) -> dict[str, list]:
     if not ids:
         return {}
-    rows = ws.db.execute("SELECT id, record FROM analyses WHERE id IN (SELECT unnest(?))", [ids]).fetchall()
     out = {}
-    for i, rec in rows:
-        sig = (json.loads(rec).get("risk") or {}).get("signals") or []
+    for i, rec in ws.analysis_records(ids).items():
+        sig = (rec.get("risk") or {}).get("signals") or []
         out[i] = [{**s, "text": guard.text(s.get("text")), "match": guard.text(s.get("match"))}
                   for s in sig]
     return out
@@ -198,19 +198,9 @@ def _run_contacts(ws, ids: set[str]) -> list[dict]:
     rows = [{"run_id": r["run_id"], "stage": "journal", "contact_id": r["sha256"],
              "source": r["source"], "status": r["status"], "reason": r["reason"], "at": r["logged_at"]}
             for r in ws.run_inputs()]
-    for stage, sql in (
-            ("transcripts", "SELECT run_id, id, source, stored_at FROM transcripts"),
-            ("analyses", "SELECT a.run_id, a.id, t.source, a.stored_at FROM analyses a "
-                         "LEFT JOIN transcripts t ON t.id = a.id"),
-            ("inspections", "SELECT run_id, transcript_id, source, inspected_at FROM inspections"),
-            ("topic_assignments", "SELECT a.run_id, a.id, t.source, a.stored_at FROM topic_assignments a "
-                                  "LEFT JOIN transcripts t ON t.id = a.id")):
-        if stage == "topic_assignments" and not D.has_table(ws, "topic_assignments"):
-            continue
-        for run_id, cid, source, at in ws.db.execute(sql + " ORDER BY 1, 2").fetchall():
-            if cid in ids:
-                rows.append({"run_id": run_id, "stage": stage, "contact_id": cid, "source": source,
-                             "status": "stored", "reason": None, "at": at})
+    rows += [{**{k: r[k] for k in ("run_id", "stage", "contact_id", "source")},
+              "status": "stored", "reason": None, "at": r["at"]}
+             for r in ws.stored_records() if r["contact_id"] in ids]
     return rows
 
 

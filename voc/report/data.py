@@ -74,8 +74,7 @@ def page_name(contact_id: str) -> str:
 
 
 def has_table(ws, name: str) -> bool:
-    return ws.db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                         [name]).fetchone()[0] > 0
+    return ws.has_table(name)
 
 
 def _day(value) -> str | None:
@@ -106,27 +105,11 @@ def _call_time(meta: dict) -> str | None:
     return None
 
 
-_CONTACTS_SQL = """
-    WITH ids AS (SELECT id FROM transcripts UNION SELECT id FROM analyses
-                 UNION SELECT transcript_id FROM inspections)
-    SELECT ids.id, coalesce(t.source, i.source) AS source,
-           coalesce(t.channel, i.channel, a.record->>'channel') AS channel, t.duration_s, t.meta,
-           t.n_utterances, coalesce(t.stored_at, a.stored_at, i.inspected_at) AS stored_at,
-           a.sentiment, a.positive, a.agent_positive, a.trajectory_delta, a.risk_score,
-           a.risk_level, a.risk_reasons, a.category, a.category_score,
-           a.record->>'redacted' AS redacted, a.run_id AS analysis_run,
-           i.agent_id, i.team, i.call_at, i.score AS inspected_score, i.run_id AS inspect_run,
-           i.rules_digest, i.transcript_id IS NOT NULL AS inspected
-    FROM ids LEFT JOIN transcripts t ON t.id = ids.id LEFT JOIN analyses a ON a.id = ids.id
-    LEFT JOIN inspections i ON i.transcript_id = ids.id
-"""
-
-
 def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
              findings: list[dict] | None = None) -> list[dict]:
     """One dict per contact in the date range, with sentiment, risk, QA score and topic."""
     guard = guard or Safeguard(enabled=False)
-    rows = ws._dicts(_CONTACTS_SQL)
+    rows = ws.contact_rows()
     since, until = (str(since) if since else None), (str(until) if until else None)
     out = []
     for r in rows:
@@ -162,8 +145,7 @@ def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
 
 def contact_channels(ws) -> dict[str, str]:
     """Contact id -> channel (call, chat, ticket ...): calls are redacted with the ASR rules."""
-    return dict(ws.db.execute("SELECT transcript_id, channel FROM inspections UNION ALL "
-                              "SELECT id, channel FROM transcripts").fetchall())
+    return ws.contact_channels()
 
 
 def findings(ws, contact_ids: Iterable[str] | None = None, guard: Safeguard | None = None,
@@ -204,20 +186,9 @@ def _add_qa(contacts_: list[dict], findings_: list[dict]) -> None:
                          if c["inspected"] else None)
 
 
-def _latest_model(ws) -> dict | None:
-    if not has_table(ws, "topic_models"):
-        return None
-    rows = ws._dicts("SELECT * FROM topic_models ORDER BY stored_at DESC, created_at DESC LIMIT 1")
-    return rows[0] if rows else None
-
-
 def _add_topics(ws, contacts_: list[dict]) -> None:
-    model = _latest_model(ws)
-    assigned = {}
-    if model:
-        assigned = {r[0]: (r[1], r[2]) for r in ws.db.execute(
-            "SELECT id, topic, topic_label FROM topic_assignments WHERE model_id = ?",
-            [model["model_id"]]).fetchall()}
+    model = ws.latest_topic_model()
+    assigned = ws.topic_of(model["model_id"]) if model else {}
     for c in contacts_:
         c["topic"], c["topic_label"] = assigned.get(c["id"], (None, None))
 
@@ -338,12 +309,11 @@ def topics(ws, contacts_: list[dict], guard: Safeguard | None = None, since=None
     """The newest topic model's topics, sizes, trend per day, emerging topics and examples;
     None when no topics were computed."""
     guard = guard or Safeguard(enabled=False)
-    model = _latest_model(ws)
+    model = ws.latest_topic_model()
     if not model:
         return None
-    table = ws._dicts("SELECT * FROM topics WHERE model_id = ? ORDER BY topic", [model["model_id"]])
-    assigns = ws._dicts("SELECT id, topic, topic_label, score, emerging, time FROM topic_assignments "
-                        "WHERE model_id = ? ORDER BY id", [model["model_id"]])
+    table = ws.topics(model["model_id"])
+    assigns = ws.topic_assignments(model["model_id"])
     if not table and not assigns:
         return None
     cdate = {c["id"]: c["date"] for c in contacts_}
@@ -401,11 +371,7 @@ def topics(ws, contacts_: list[dict], guard: Safeguard | None = None, since=None
 def _customer_text(ws, ids: list[str], guard: Safeguard, limit: int = 160) -> dict[str, str]:
     if not ids:
         return {}
-    rows = ws.db.execute(
-        "SELECT transcript_id, string_agg(text, ' ' ORDER BY idx) FROM utterances "
-        "WHERE transcript_id IN (SELECT unnest(?)) AND role <> 'agent' GROUP BY transcript_id",
-        [ids]).fetchall()
-    return {i: guard.text(t or "")[:limit] for i, t in rows}
+    return {i: guard.text(t or "")[:limit] for i, t in ws.customer_texts(ids).items()}
 
 
 # -- call detail -------------------------------------------------------------------------------
@@ -419,17 +385,13 @@ def calls(ws, contacts_: list[dict], findings_: list[dict], guard: Safeguard,
     for k in range(0, len(contacts_), batch):
         chunk = contacts_[k: k + batch]
         ids = [c["id"] for c in chunk]
-        records = dict(ws.db.execute("SELECT id, record FROM analyses WHERE id IN (SELECT unnest(?))",
-                                     [ids]).fetchall())
+        records = ws.analysis_records(ids)
         utts: dict[str, list[dict]] = defaultdict(list)
-        for u in ws._dicts("SELECT transcript_id, idx, start_s, end_s, speaker, role, text, emotion, "
-                           "events FROM utterances WHERE transcript_id IN (SELECT unnest(?)) "
-                           "ORDER BY transcript_id, idx", [ids]):
+        for u in ws.utterance_rows(ids):
             utts[u["transcript_id"]].append(u)
-        texts = dict(ws.db.execute("SELECT id, text FROM transcripts WHERE id IN (SELECT unnest(?))",
-                                   [ids]).fetchall())
+        texts = ws.transcript_texts(ids)
         for c in chunk:
-            rec = json.loads(records[c["id"]]) if c["id"] in records else {}
+            rec = records.get(c["id"], {})
             us = _redacted_utterances(c, utts.get(c["id"], []), guard)
             if not us and texts.get(c["id"]):  # a text contact stored without utterances
                 us = [{"idx": 0, "start_s": None, "end_s": None, "speaker": "", "role": "unknown",

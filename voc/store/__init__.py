@@ -4,28 +4,35 @@ Every stage writes its records here. Writes of one record are transactional (del
 one transaction, keyed by the record id), so a record is stored once however often it is
 written, and a run that is killed leaves either the whole record or none of it. The schema is
 created and migrated by `MIGRATIONS` (tables.py); a workspace from a newer voc is refused.
-Workspace mixes in the methods of each stage's tables: inspections.py (QA and review),
-journal.py (the nightly run), topics.py.
+Workspace mixes in the methods of each stage's tables: runs.py (the run record and the run
+context `ws.run(...)`), inspections.py (QA and review), journal.py (the nightly run),
+topics.py, reports.py (what reports read) and lock.py (the run lock note). This package is the
+only place with SQL: the rest of voc calls these methods.
+
+Writes of several statements go through `transaction()`; opening a workspace for writing marks
+runs left `running` by a process that died `interrupted` (their ids in `ws.interrupted`).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import socket
-import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from voc.errors import WorkspaceError
 from voc.schema import Transcript
 from voc.store.inspections import InspectionStore
 from voc.store.journal import RunJournal
+from voc.store.lock import LOCK_FILE, RunLock, lock_holder, open_waiting
+from voc.store.reports import ReportReads
+from voc.store.runs import Run, RunStore, Terminated
 from voc.store.tables import DB_NAME, FOLDERS, MIGRATIONS, utc_now
 from voc.store.topics import TopicStore
 
-__all__ = ["DB_NAME", "FOLDERS", "MIGRATIONS", "Workspace", "WorkspaceBusy", "default_path"]
+__all__ = ["DB_NAME", "FOLDERS", "LOCK_FILE", "MIGRATIONS", "Run", "Terminated", "Workspace",
+           "WorkspaceBusy", "default_path", "lock_holder", "open_waiting", "open_run"]
 
 
 def _analysis_row(a: dict, run_id: str | None, now: datetime) -> tuple:
@@ -42,11 +49,13 @@ class WorkspaceBusy(WorkspaceError):
     """Another process holds the workspace (DuckDB allows one writing process)."""
 
 
-class Workspace(InspectionStore, RunJournal, TopicStore):
+class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, RunLock):
     def __init__(self, path: str | Path, read_only: bool = False):
         import duckdb
 
         self.path = Path(path)
+        self.interrupted: list[str] = []   # stale runs this open marked interrupted
+        self._tx_depth = 0
         if read_only and not (self.path / DB_NAME).exists():
             raise WorkspaceError(f"{self.path}: no workspace here (no {DB_NAME})")
         try:
@@ -69,6 +78,7 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
         if not read_only:
             try:
                 self.migrate()
+                self.interrupted = self.interrupt_stale_runs()
             except BaseException:
                 self.db.close()  # a refused workspace must not stay locked
                 raise
@@ -82,6 +92,36 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction for the statements of the block: committed when it ends, rolled
+        back when it raises (also on KeyboardInterrupt). Nested blocks join the outer one."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+            return
+        self.db.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._tx_depth = 0
+
+    def _rollback(self) -> None:
+        import duckdb
+
+        try:
+            self.db.execute("ROLLBACK")
+        except duckdb.Error:  # none open any more (the failed statement or COMMIT ended it)
+            pass
+
     # schema ---------------------------------------------------------------------------------
     def version(self) -> int:
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
@@ -94,51 +134,10 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
             raise WorkspaceError(f"{self.path}: workspace schema {v} is newer than this voc "
                                  f"understands ({len(MIGRATIONS)}); upgrade voc")
         for n in range(v, len(MIGRATIONS)):
-            self.db.execute("BEGIN TRANSACTION")
-            try:
+            with self.transaction():
                 self.db.execute(MIGRATIONS[n])
                 self.db.execute("INSERT INTO schema_version VALUES (?)", [n + 1])
-                self.db.execute("COMMIT")
-            except Exception:
-                self.db.execute("ROLLBACK")
-                raise
         return len(MIGRATIONS)
-
-    # runs -----------------------------------------------------------------------------------
-    def start_run(self, command: str, config: dict, inputs: int = 0) -> str:
-        from voc import __version__
-
-        run_id = utc_now().strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = str(os.getuid())
-        self.db.execute(
-            "INSERT INTO runs (run_id, command, started_at, status, user_name, host, voc_version, "
-            "config, inputs) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-            [run_id, command, utc_now(), user, socket.gethostname(), __version__,
-             json.dumps(config, ensure_ascii=False, default=str), inputs])
-        return run_id
-
-    def finish_run(self, run_id: str, *, succeeded: int, failed: int, skipped: int = 0,
-                   models: dict | list | None = None, status: str | None = None) -> None:
-        status = status or ("failed" if failed else "ok")
-        self.db.execute(
-            "UPDATE runs SET ended_at = ?, status = ?, succeeded = ?, failed = ?, skipped = ?, "
-            "models = ? WHERE run_id = ?",
-            [utc_now(), status, succeeded, failed, skipped,
-             json.dumps(models or [], ensure_ascii=False, default=str), run_id])
-
-    def record_failure(self, run_id: str, source: str, reason: str) -> None:
-        self.db.execute("INSERT INTO failures VALUES (?, ?, ?, ?)", [run_id, source, reason, utc_now()])
-
-    def runs(self) -> list[dict]:
-        return self._dicts("SELECT * FROM runs ORDER BY started_at")
-
-    def failures(self, run_id: str | None = None) -> list[dict]:
-        if run_id:
-            return self._dicts("SELECT * FROM failures WHERE run_id = ? ORDER BY failed_at", [run_id])
-        return self._dicts("SELECT * FROM failures ORDER BY failed_at")
 
     # transcripts ----------------------------------------------------------------------------
     def save_transcript(self, t: Transcript, run_id: str | None = None) -> None:
@@ -163,8 +162,7 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
                   list(u.events), json.dumps(u.features) if u.features else None)
                  for t in ts for i, u in enumerate(t.utterances)]
         arows = [_analysis_row(a, run_id, now) for a in analyses or []]
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM utterances WHERE transcript_id IN (SELECT unnest($1))", [ids])
             self.db.execute("DELETE FROM transcripts WHERE id IN (SELECT unnest($1))", [ids])
             self._insert("transcripts", trows)
@@ -173,10 +171,6 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
                 self.db.execute("DELETE FROM analyses WHERE id IN (SELECT unnest($1))",
                                 [[a["id"] for a in analyses]])
                 self._insert("analyses", arows)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _insert(self, table: str, rows: list[tuple]) -> None:
         """Bulk insert: one statement over column lists (executemany is ~30x slower)."""
@@ -190,6 +184,16 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
     def analyses(self) -> list[dict]:
         return [json.loads(r["record"]) for r in
                 self._dicts("SELECT record FROM analyses ORDER BY id")]
+
+    def analysis_classes(self, ids: list[str]) -> dict[str, dict]:
+        """Contact id -> {risk_level, sentiment, category} of its stored analysis."""
+        found: dict[str, dict] = {}
+        for k in range(0, len(ids), 5000):
+            found.update({r[0]: {"risk_level": r[1], "sentiment": r[2], "category": r[3]}
+                          for r in self.db.execute(
+                              "SELECT id, risk_level, sentiment, category FROM analyses WHERE id IN "
+                              "(SELECT unnest(?))", [list(ids[k:k + 5000])]).fetchall()})
+        return found
 
     def has_transcript(self, transcript_id: str) -> bool:
         return self.db.execute("SELECT count(*) FROM transcripts WHERE id = ?",
@@ -224,3 +228,8 @@ class Workspace(InspectionStore, RunJournal, TopicStore):
 
 def default_path(settings) -> Path:
     return Path(settings["workspace.path"])
+
+
+def open_run(ws: Workspace | None, command: str, config=None, **kw) -> Run:
+    """`ws.run(...)`, or a run that only counts when there is no workspace (`--no-store`)."""
+    return ws.run(command, config, **kw) if ws is not None else Run(None, command, config, **kw)

@@ -52,8 +52,7 @@ class InspectionStore:
                   json.dumps(r.not_applicable, ensure_ascii=False), rules_digest, run_id, now)
                  for r in results]
         fids = [f.id for r in results for f in r.findings]
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             first = dict(self.db.execute(
                 "SELECT finding_id, first_seen FROM findings WHERE finding_id IN (SELECT unnest($1))",
                 [fids]).fetchall()) if fids else {}
@@ -65,10 +64,6 @@ class InspectionStore:
             self.db.execute("DELETE FROM findings WHERE finding_id IN (SELECT unnest($1))", [fids])
             self._insert("inspections", irows)
             self._insert("findings", frows)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def inspections(self, since=None, until=None) -> list[dict]:
         where, params = _date_filter("coalesce(call_date, CAST(inspected_at AS DATE))", since, until)
@@ -122,8 +117,7 @@ class InspectionStore:
         transaction. Each from_state must still be the finding's current state, else nothing is
         written (someone else reviewed it in between)."""
         now = utc_now()
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             rows = []
             for e in events:
                 cur = self.db.execute(
@@ -138,10 +132,6 @@ class InspectionStore:
                 rows.append((e["finding_id"], seq + 1, e["action"], e["from_state"], e["to_state"],
                              e["reviewer"], e.get("reason") or "", now))
             self._insert("review_events", rows)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
 
 def _date_filter(col: str, since, until) -> tuple[str, list]:

@@ -46,14 +46,9 @@ class RunJournal:
                   r.get("seconds"), r.get("worker"), now) for r in rows]
         frows = [(run_id, r["source"], r.get("reason") or "", now) for r in rows
                  if r["status"] == "failed"]
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self._insert("run_inputs", jrows)
             self._insert("failures", frows)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def run_inputs(self, run_id: str | None = None) -> list[dict]:
         where, params = (" WHERE run_id = ?", [run_id]) if run_id else ("", [])
@@ -73,15 +68,10 @@ class RunJournal:
     def mark_stage(self, ids: list[str], stage: str, run_id: str) -> None:
         if not ids:
             return
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM stage_marks WHERE stage = $2 AND transcript_id IN "
                             "(SELECT unnest($1))", [list(ids), stage])
             self._insert("stage_marks", [(i, stage, run_id, utc_now()) for i in ids])
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def stored_pairs(self, ids: list[str]) -> list[tuple[Transcript, dict]]:
         """(transcript, analysis record) of stored contacts, in the order of `ids`."""
@@ -93,16 +83,3 @@ class RunJournal:
             if t is not None and i in recs:
                 out.append((t, json.loads(recs[i])))
         return out
-
-    def interrupt_stale_runs(self) -> list[str]:
-        """Runs still marked running are dead (this process holds the lock): mark them."""
-        rows = self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
-                               "RETURNING run_id").fetchall()
-        return sorted(r[0] for r in rows)
-
-    def update_run(self, run_id: str, *, models=None, config_hash: str | None = None) -> None:
-        if models is not None:
-            self.db.execute("UPDATE runs SET models = ? WHERE run_id = ?",
-                            [json.dumps(models, ensure_ascii=False, default=str), run_id])
-        if config_hash is not None:
-            self.db.execute("UPDATE runs SET config_hash = ? WHERE run_id = ?", [config_hash, run_id])

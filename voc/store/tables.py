@@ -75,6 +75,10 @@ MIGRATIONS = [
         emerging VARCHAR, time VARCHAR, fields JSON, run_id VARCHAR, stored_at TIMESTAMPTZ,
         PRIMARY KEY (id, model_id));
     """,
+    # 6: why a run failed or was interrupted (the error of the command, or how it ended)
+    """
+    ALTER TABLE runs ADD COLUMN error VARCHAR;
+    """,
 ]
 
 

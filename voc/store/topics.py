@@ -26,16 +26,11 @@ class TopicStore:
                    json.dumps(r.get("keywords") or [], ensure_ascii=False),
                    json.dumps(r.get("representative") or [], ensure_ascii=False))
                   for r in meta.get("table", [])]
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM topic_models WHERE model_id = ?", [mid])
             self.db.execute("DELETE FROM topics WHERE model_id = ?", [mid])
             self._insert("topic_models", row)
             self._insert("topics", topics)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def save_topic_assignments(self, model_id: str, rows: list[dict], run_id: str | None) -> None:
         """Rows {id, topic, topic_label[, score, emerging, time, <class fields>]}, one
@@ -48,15 +43,10 @@ class TopicStore:
                  r.get("emerging") or None, None if r.get("time") is None else str(r["time"]),
                  json.dumps({k: v for k, v in r.items() if k not in core}, ensure_ascii=False,
                             default=str), run_id, now) for r in rows]
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM topic_assignments WHERE model_id = ? AND id IN "
                             "(SELECT unnest(?))", [model_id, [d[0] for d in data]])
             self._insert("topic_assignments", data)
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
 
     def topic_models(self) -> list[dict]:
         return self._dicts("SELECT * FROM topic_models ORDER BY created_at, model_id")

@@ -120,7 +120,9 @@ def to_html(figs: list, title: str = "话题分析", notes: list[str] | None = N
 def write_html(path, figs: list, title: str = "话题分析", notes: list[str] | None = None):
     from pathlib import Path
 
+    from voc.files import write_text
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(to_html(figs, title, notes), encoding="utf-8")
+    write_text(p, to_html(figs, title, notes))
     return p

@@ -7,6 +7,8 @@
   assignments.csv (id,topic,topic_label[,score,emerging]), topics.csv/.json, trends CSVs and
   topics.html (offline charts) into `out`; the fitted model goes to `out/model`.
 - `store(ws, ...)`: topic model, topics and assignments into the workspace.
+- `fit_batch(records, opts, out, run)` / `assign_batch(records, model, out, run)`: the
+  commands, inside a run of the workspace (voc.store.Run).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from voc.files import open_staged
+from voc.files import open_staged, write_text
 from voc.schema import Transcript
 from voc.topics import charts, trends
 from voc.topics.model import TopicModel, fit_topics
@@ -78,15 +80,10 @@ def add_analysis_classes(ws, docs: list[Doc], classes: list[str]) -> int:
               and not any(c in d.fields for d in docs)]
     if not wanted or not docs:
         return 0
-    found = {}
-    for k in range(0, len(docs), 5000):
-        ids = [d.id for d in docs[k:k + 5000]]
-        found.update({r[0]: r[1:] for r in ws.db.execute(
-            "SELECT id, risk_level, sentiment, category FROM analyses WHERE id IN "
-            "(SELECT unnest(?))", [ids]).fetchall()})
+    found = ws.analysis_classes([d.id for d in docs])
     for d in docs:
         if d.id in found:
-            d.fields.update({c: v for c, v in zip(ANALYSIS_CLASSES, found[d.id]) if c in wanted})
+            d.fields.update({c: v for c, v in found[d.id].items() if c in wanted})
     return sum(d.id in found for d in docs)
 
 
@@ -140,8 +137,8 @@ def write_topics(out: Path, model: TopicModel, sizes: dict[int, int]) -> dict[st
     total = sum(sizes.values()) or 1
     table = [{**r.to_dict(), "size": sizes.get(r.topic, 0),
               "share": round(sizes.get(r.topic, 0) / total, 4)} for r in model.table]
-    (out / "topics.json").write_text(json.dumps({"model_id": model.model_id, "topics": table},
-                                                ensure_ascii=False, indent=1), encoding="utf-8")
+    write_text(out / "topics.json", json.dumps({"model_id": model.model_id, "topics": table},
+                                               ensure_ascii=False, indent=1))
     flat = [{**r, "topic_label": r["label"], "keywords": " ".join(r["keywords"]),
              "matched": " ".join(r["matched"]), "representative": " | ".join(r["representative"])}
             for r in table]
@@ -206,3 +203,75 @@ def store(ws, model: TopicModel, rows: list[dict], run_id: str | None, *,
     # emerging keys restart at E1 every night: the workspace keeps the night's label instead
     rows = [{**r, "emerging": r["topic_label"]} if r.get("emerging") else r for r in rows]
     ws.save_topic_assignments(model.model_id, rows, run_id)
+
+
+# -- `voc topics` and `voc topics assign`: a batch inside a run of the workspace ----------------
+
+def read_docs(records: Iterable, roles: Iterable[str], run, *, redact: bool = True,
+              keep_last: int = 0, on_note: Callable[[str], None] | None = None
+              ) -> tuple[list[Doc], int]:
+    """(docs, bad rows) of `records` (Transcripts, and voc.sources.RowError for rows that cannot
+    be used, which go to `run.fail`); contacts without text for the roles are left out and
+    `on_note` says how many."""
+    from voc.sources import RowError
+
+    good, bad = [], 0
+    for rec in records:
+        if isinstance(rec, RowError):
+            bad += 1
+            run.fail(rec.where, rec.reason)
+        else:
+            good.append(rec)
+    roles = list(roles)
+    docs, empty = collect(good, roles, redact=redact, keep_last=keep_last)
+    if empty and on_note:
+        on_note(f"{len(empty)} contacts have no text for roles {','.join(roles)}; skipped")
+    return docs, bad
+
+
+def _public(s: dict, run, n_bad: int) -> dict:
+    return {**{k: v for k, v in s.items() if k not in ("rows", "result", "model")},
+            "seconds_total": round(run.seconds, 1), "bad_rows": n_bad}
+
+
+def fit_batch(records: Iterable, opts: TopicOptions, out: str | Path, run, *,
+              classes: list[str] = (), freq: str = "day", models_root: Path | None = None,
+              redact: bool = True, keep_last: int = 0, on_step=None,
+              on_note: Callable[[str], None] | None = None) -> dict:
+    """`voc topics INPUT --out DIR`: read the contacts, fit, write the files into `out` (the
+    model into out/model), store model, topics and assignments in the run's workspace (with
+    risk/sentiment/category classes from its analyses). Returns the summary (texts, topics,
+    outliers, files, seconds, seconds_total, bad_rows ...)."""
+    docs, n_bad = read_docs(records, opts.roles, run, redact=redact, keep_last=keep_last,
+                            on_note=on_note)
+    classes = list(classes)
+    if run.ws is not None:
+        add_analysis_classes(run.ws, docs, classes)
+    s = fit(docs, opts, out, classes=classes, freq=freq, models_root=models_root, on_step=on_step)
+    run.models = [s["model"].embedder.info()]
+    if run.ws is not None:
+        store(run.ws, s["model"], s["rows"], run.id, model_path=str(Path(out) / "model"))
+    run.ok(s["texts"])
+    return _public(s, run, n_bad)
+
+
+def assign_batch(records: Iterable, model: TopicModel, out: str | Path, run, *,
+                 roles: Iterable[str] | None = None, classes: list[str] = (), freq: str = "day",
+                 emerging_min_size: int | None = None, model_path: str | None = None,
+                 redact: bool = True, keep_last: int = 0,
+                 on_note: Callable[[str], None] | None = None) -> dict:
+    """`voc topics assign`: read the contacts, assign them to a saved model (roles: the
+    model's by default), find emerging topics, write the files into `out` and store the
+    assignments in the run's workspace. Returns the summary (texts, unassigned, emerging,
+    files, seconds_total, bad_rows ...)."""
+    docs, n_bad = read_docs(records, roles or model.opts.roles, run, redact=redact,
+                            keep_last=keep_last, on_note=on_note)
+    classes = list(classes)
+    run.models = [model.embedder.info()]
+    if run.ws is not None:
+        add_analysis_classes(run.ws, docs, classes)
+    s = assign(docs, model, out, classes=classes, freq=freq, emerging_min_size=emerging_min_size)
+    if run.ws is not None:
+        store(run.ws, model, s["rows"], run.id, model_path=model_path)
+    run.ok(s["texts"])
+    return _public(s, run, n_bad)
