@@ -178,7 +178,8 @@ def _train_atomic(d: Path) -> None:
         tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}.", suffix=".partial", dir=d.parent))
     except OSError as e:
         raise ModelError(f"cannot write the default sentiment model under {d.parent} ({e.strerror});"
-                         " set models.dir (VOC_MODELS_DIR) to a writable folder") from None
+                         " set paths.data_dir (VOC_PATHS_DATA_DIR) or models.dir (VOC_MODELS_DIR) to a"
+                         " writable folder") from None
     try:
         train_default(tmp)
         tmp.chmod(0o755)  # mkdtemp makes it private; the model folder is shared like the others
