@@ -224,6 +224,7 @@ def test_a_stage_that_cannot_import_fails_the_night(tmp_path):
 
 @pytest.mark.parametrize("env, words", [
     ({"VOC_ASR_BEAM_SIZE": "0"}, ["asr.beam_size is 0", "1 or more"]),
+    ({"VOC_ASR_COMPUTE_TYPE": "int9"}, ["asr.compute_type is 'int9'", "int8, int8_float32"]),
     ({"VOC_INSPECT_AGENT_PATTERN": "(?P<agent>A\\d+"}, ["inspect.agent_pattern", "not a valid regex"]),
     ({"VOC_INSPECT_AGENT_PATTERN": "(?P<who>A\\d+)"}, ["inspect.agent_pattern", "agent or team"]),
 ])

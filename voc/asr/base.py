@@ -23,6 +23,10 @@ class Segment:
     events: list[str] = field(default_factory=list)  # SenseVoice audio events (e.g. "laughter")
 
 
+# CTranslate2's CPU compute types (faster-whisper); FunASR runs float32 whatever is set
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "default", "auto")
+
+
 @dataclass
 class EngineOptions:
     language: str = "zh"
@@ -35,13 +39,16 @@ class EngineOptions:
 
     def __post_init__(self):
         """Checked once, with the setting named (asr.*: config file, VOC_ASR_* or a flag)."""
-        from voc.errors import ConfigError
+        from voc.errors import ConfigError, choices
 
         if not isinstance(self.beam_size, int) or self.beam_size < 1:
             raise ConfigError(f"asr.beam_size is {self.beam_size!r}; it must be a whole number "
                               f"of 1 or more (1 = greedy decoding; default 5)")
         if not isinstance(self.threads, int) or self.threads < 0:
             raise ConfigError(f"asr.threads is {self.threads!r}; it must be 0 (all cores) or more")
+        if self.compute_type not in COMPUTE_TYPES:
+            raise ConfigError(f"asr.compute_type is {self.compute_type!r}; choose "
+                              f"{choices(COMPUTE_TYPES)}")
 
 
 class Engine(Protocol):
