@@ -13,6 +13,10 @@ faster-whisper; each name is imported on first use)::
     result = voc.Inspector(voc.load_rules()).inspect(t)
     with voc.Workspace("voc-workspace") as ws:
         ws.save_transcripts([t], analyses=[analysis])
+
+    # a batch as `voc analyze` runs it: a run record that always ends (ok, failed, interrupted)
+    with voc.Workspace("voc-workspace") as ws, ws.run("analyze", settings) as run:
+        summary = voc.analyze_batch(voc.read_records("texts.csv", text_col="text"), analyzer, run)
 """
 
 from __future__ import annotations
@@ -37,10 +41,14 @@ _API = {
     "TranscribeOptions": "voc.transcribe",
     "transcribe_file": "voc.transcribe",
     "transcribe_files": "voc.transcribe",
+    "transcribe_batch": "voc.transcribe",
     "Analyzer": "voc.analyze.pipeline",
+    "analyze_batch": "voc.analyze.pipeline",
     "Inspector": "voc.inspect",
+    "inspect_batch": "voc.inspect",
     "load_rules": "voc.inspect",
     "Workspace": "voc.store",
+    "Run": "voc.store",
     "RunOptions": "voc.run",
     "run_batch": "voc.run",
     "report": "voc.report",
