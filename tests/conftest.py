@@ -87,18 +87,48 @@ def clips_8k(tmp_path_factory, shared_audio) -> dict[str, Path]:
     return out
 
 
+def _stack_summary(skip: int = 2, depth: int = 3) -> str:
+    """Who called (file:line function, innermost first): the innermost `depth` frames, then the
+    innermost `depth` frames of voc and its tests, which say what the test was doing."""
+    import traceback
+
+    def fmt(frames) -> str:
+        return " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames)
+
+    frames = list(reversed(traceback.extract_stack()[:-skip]))
+    ours = [f for f in frames[depth:] if f.filename.startswith(str(ROOT))
+            and "site-packages" not in f.filename][:depth]
+    return fmt(frames[:depth]) + (" ... " + fmt(ours) if ours else "")
+
+
 @pytest.fixture()
 def no_network(monkeypatch):
-    """Fail any attempt to open a network connection."""
+    """Refuse every network connection (and name lookup), record each attempt with its address
+    and a short stack, and fail the test at teardown if there was any: code that catches the
+    refusal and goes on quietly still fails. Yields the list of attempts as it grows."""
     import socket
 
-    def refuse(*a, **k):
-        raise OSError("network access attempted during an offline test")
+    attempts: list[tuple[str, object, str]] = []
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    def refuser(call: str, address_of):
+        def refuse(*a, **k):
+            try:
+                address = address_of(a, k)
+            except (IndexError, KeyError):
+                address = (a, k)
+            attempts.append((call, address, _stack_summary()))
+            raise OSError(f"network access attempted during an offline test: {call} {address!r}")
+
+        return refuse
+
+    monkeypatch.setattr(socket.socket, "connect", refuser("connect", lambda a, k: a[1]))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuser("connect_ex", lambda a, k: a[1]))
+    monkeypatch.setattr(socket.socket, "sendto", refuser("sendto", lambda a, k: a[-1]))
+    monkeypatch.setattr(socket, "create_connection", refuser("create_connection", lambda a, k: a[0]))
+    monkeypatch.setattr(socket, "getaddrinfo", refuser("getaddrinfo", lambda a, k: a[:2]))
+    yield attempts
+    assert not attempts, "network access attempted during an offline test:\n" + "\n".join(
+        f"  {call} {address!r} from {stack}" for call, address, stack in attempts)
 
 
 @pytest.fixture()

@@ -238,3 +238,6 @@ def test_fetch_modelscope_without_network_fails_cleanly(models_dir, no_network, 
 
     with pytest.raises(ModelError, match="fsmn-vad"):
         models.fetch("fsmn-vad", models_dir)
+    # the refused attempts are expected here, and went to ModelScope only
+    assert no_network and all(str(address[0]).endswith("modelscope.cn") for _, address, _ in no_network), no_network
+    no_network.clear()

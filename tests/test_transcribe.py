@@ -173,6 +173,25 @@ def test_transcription_is_offline(tmp_path, no_network):
     assert (tmp_path / "t.jsonl").read_text(encoding="utf-8").strip()
 
 
+def test_offline_fixture_records_attempts_that_are_caught(no_network):
+    """A library that catches the refusal does not hide the attempt: each one is recorded with
+    its address and where it came from, and the fixture fails the test at teardown (here the
+    record is checked, then emptied)."""
+    import socket
+
+    try:
+        socket.create_connection(("example.invalid", 443), timeout=1)
+    except OSError:
+        pass  # what a careless library would do
+    with socket.socket() as s, pytest.raises(OSError, match="offline test"):
+        s.connect(("192.0.2.1", 80))
+    assert [(call, address) for call, address, _ in no_network] == [
+        ("create_connection", ("example.invalid", 443)), ("connect", ("192.0.2.1", 80))]
+    assert all("test_transcribe.py" in stack and "test_offline_fixture" in stack
+               for _, _, stack in no_network)
+    no_network.clear()
+
+
 def test_redaction_on_by_default_and_turning_it_off_is_recorded(tmp_path):
     from voc.schema import Transcript, Utterance
     from voc.transcribe import redact

@@ -84,5 +84,5 @@ def tiny_sentence_model(folder: Path, texts) -> Path:
     st = SentenceTransformer(modules=[models.Transformer(str(bert), max_seq_length=128),
                                       models.Pooling(32, "mean")], device="cpu")
     out = folder / "tiny-st"
-    st.save(str(out))
+    st.save(str(out), create_model_card=False)  # the card asks the Hub about the base model
     return out
