@@ -94,7 +94,7 @@ def plain(v: Any) -> Any:
 
 
 def _evidence_text(evidence: list[dict]) -> str:
-    from voc.report.pages import mmss
+    from voc.schema import mmss
 
     lines = []
     for e in evidence:
