@@ -2,21 +2,20 @@
 
 `Analyzer.analyze(transcripts)` works in batches: every utterance of the batch goes through the
 sentiment model in one vectorised call, then each contact is scored on its own. It returns the
-redacted transcripts (what may be stored) and one analysis record per contact (DESIGN.md,
-"Analysis"). `analyze_batch` is `voc analyze`: a stream of records inside a run of the
+redacted transcripts (what may be stored) and one typed analysis record per contact
+(voc.schema.Analysis, docs/format.md). `analyze_batch` is `voc analyze`: a stream of records inside a run of the
 workspace. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from voc.schema import Transcript
+from voc.schema import Analysis, Category, Risk, Sentiment, Transcript
 from voc.text.normalize import normalize
 
 CUSTOMER_SIDE = ("customer", "unknown")
@@ -63,7 +62,7 @@ class Analyzer:
                 "category": getattr(self.category, "info", lambda: None)(),
                 "redact": self.redact}
 
-    def analyze(self, transcripts: list[Transcript]) -> list[tuple[Transcript, dict]]:
+    def analyze(self, transcripts: list[Transcript]) -> list[tuple[Transcript, Analysis]]:
         from voc.analyze import risk
         from voc.transcribe import redact
 
@@ -84,28 +83,26 @@ class Analyzer:
             p = [float(x) for x in utt_p[k: k + len(per)]]
             k += len(per)
             r = risk.score(t, p if t.utterances else None, self.rules, learned=self.risk_model)
-            rec = {"id": t.id, "channel": t.channel,
-                   "sentiment": self._sentiment(sides[2 * n], side_p[2 * n]),
-                   "risk": {"score": round(r.score, 4), "level": r.level, "reasons": r.reasons,
-                            "signals": r.signals}}
-            if sides[2 * n + 1]:
-                rec["sentiment_agent"] = self._sentiment(sides[2 * n + 1], side_p[2 * n + 1])
+            side, agent_side = sides[2 * n], sides[2 * n + 1]
+            rec = Analysis(
+                id=t.id, channel=t.channel,
+                sentiment=self._sentiment(side, side_p[2 * n]),
+                risk=Risk(score=round(r.score, 4), level=r.level, reasons=r.reasons, signals=r.signals),
+                sentiment_agent=self._sentiment(agent_side, side_p[2 * n + 1]) if agent_side else None,
+                redacted=bool(t.meta.get("redacted")), pii=t.meta.get("pii") or None)
             if len(t.utterances) > 1:
-                rec["trajectory"] = _trajectory(t, p)
-                rec["utterances"] = [{"i": i, "role": u.role, "positive": round(p[i], 4),
-                                      "label": self.sentiment.label(p[i], per[i])}
-                                     for i, u in enumerate(t.utterances)]
+                rec.trajectory = _trajectory(t, p)
+                rec.utterances = [{"i": i, "role": u.role, "positive": round(p[i], 4),
+                                   "label": self.sentiment.label(p[i], per[i])}
+                                  for i, u in enumerate(t.utterances)]
             if categories is not None:
                 label, score = categories[n]
-                rec["category"] = {"label": label, "score": round(float(score), 4)}
-            rec["redacted"] = bool(t.meta.get("redacted"))
-            if t.meta.get("pii"):
-                rec["pii"] = t.meta["pii"]
+                rec.category = Category(label=label, score=round(float(score), 4))
             out.append((t, rec))
         return out
 
-    def _sentiment(self, text: str, p: float) -> dict:
-        return {"label": self.sentiment.label(float(p), text), "positive": round(float(p), 4)}
+    def _sentiment(self, text: str, p: float) -> Sentiment:
+        return Sentiment(label=self.sentiment.label(float(p), text), positive=round(float(p), 4))
 
 
 def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path | None = None,
@@ -126,11 +123,11 @@ def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path
         nonlocal n_ok
         results = analyzer.analyze(batch)
         if fh:
-            fh.writelines(json.dumps(a, ensure_ascii=False) + "\n" for _, a in results)
+            fh.writelines(a.to_json() + "\n" for _, a in results)
         if run.ws is not None:
             run.ws.save_transcripts([t for t, _ in results], run.id, analyses=[a for _, a in results])
         for _, a in results:
-            levels[a["risk"]["level"]] = levels.get(a["risk"]["level"], 0) + 1
+            levels[a.risk.level] = levels.get(a.risk.level, 0) + 1
         n_ok += len(results)
         run.ok(len(results))
 

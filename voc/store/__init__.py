@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from voc.errors import WorkspaceError
-from voc.schema import Transcript
+from voc.schema import Analysis, Transcript
 from voc.store.inspections import InspectionStore
 from voc.store.journal import RunJournal
 from voc.store.lock import LOCK_FILE, RunLock, lock_holder, open_waiting
@@ -35,7 +35,9 @@ __all__ = ["DB_NAME", "FOLDERS", "LOCK_FILE", "MIGRATIONS", "Run", "Terminated",
            "WorkspaceBusy", "default_path", "lock_holder", "open_waiting", "open_run"]
 
 
-def _analysis_row(a: dict, run_id: str | None, now: datetime) -> tuple:
+def _analysis_row(a: Analysis | dict, run_id: str | None, now: datetime) -> tuple:
+    if isinstance(a, Analysis):
+        a = a.to_dict()
     sent, risk, cat = a.get("sentiment") or {}, a.get("risk") or {}, a.get("category") or {}
     traj = a.get("trajectory") or {}
     return (a["id"], sent.get("label"), sent.get("positive"),
@@ -169,7 +171,7 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
             self._insert("utterances", urows)
             if analyses is not None:
                 self.db.execute("DELETE FROM analyses WHERE id IN (SELECT unnest($1))",
-                                [[a["id"] for a in analyses]])
+                                [[r[0] for r in arows]])
                 self._insert("analyses", arows)
 
     def _insert(self, table: str, rows: list[tuple]) -> None:

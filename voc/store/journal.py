@@ -9,9 +9,7 @@ kill in between only makes the next run redo an idempotent step.
 
 from __future__ import annotations
 
-import json
-
-from voc.schema import Transcript
+from voc.schema import Analysis, Transcript
 from voc.store.tables import utc_now
 
 
@@ -73,13 +71,13 @@ class RunJournal:
                             "(SELECT unnest($1))", [list(ids), stage])
             self._insert("stage_marks", [(i, stage, run_id, utc_now()) for i in ids])
 
-    def stored_pairs(self, ids: list[str]) -> list[tuple[Transcript, dict]]:
-        """(transcript, analysis record) of stored contacts, in the order of `ids`."""
+    def stored_pairs(self, ids: list[str]) -> list[tuple[Transcript, Analysis]]:
+        """(transcript, analysis) of stored contacts, in the order of `ids`."""
         recs = dict(self.db.execute("SELECT id, record FROM analyses WHERE id IN (SELECT unnest($1))",
                                     [list(ids)]).fetchall()) if ids else {}
         out = []
         for i in ids:
             t = self.transcript(i)
             if t is not None and i in recs:
-                out.append((t, json.loads(recs[i])))
+                out.append((t, Analysis.from_json(recs[i])))
         return out
