@@ -126,8 +126,8 @@ On the air-gapped machine:
 Models in this bundle: ${names:-none}
 EOF
 (cd "$tmp" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum) \
-  >"$tmp/SHA256SUMS.tmp"
-mv "$tmp/SHA256SUMS.tmp" "$tmp/SHA256SUMS"
+  >"$tmp.SHA256SUMS"
+mv "$tmp.SHA256SUMS" "$tmp/SHA256SUMS"
 
 rm -rf "$OUT"
 mv "$tmp" "$OUT"

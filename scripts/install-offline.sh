@@ -69,7 +69,8 @@ for src in "$HERE"/models/*/; do
 done
 "$VOC" models verify
 
-command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null ||
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   say "warning: no ffmpeg/ffprobe: voc transcribe needs the Debian package ffmpeg (apt-get install ffmpeg);" \
       "analyze, inspect, topics and report work without it"
+fi
 say "done: $VOC --help  (Debian packages: ffmpeg for transcribe; chromium only for voc's browser tests)"

@@ -39,6 +39,7 @@ EOF
 compile() {  # $1: output, $2: what it holds, rest: more pip-compile arguments
   local out=$1 what=$2; shift 2
   # pip-compile rewrites the whole file, reading the old pins first as preferences
+  # shellcheck disable=SC2086  # LOCK_ARGS: words, e.g. "--upgrade-package ray --upgrade-package numpy"
   CUSTOM_COMPILE_COMMAND="make lock" "$TOOLS/bin/pip-compile" -q --generate-hashes --allow-unsafe \
     --strip-extras --no-emit-index-url --no-emit-find-links ${LOCK_ARGS:-} -o "$out" "$@" pyproject.toml
   { header "$what"; cat "$out"; } >"$out.tmp"
