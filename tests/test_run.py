@@ -217,7 +217,7 @@ def test_second_run_refuses_or_waits(tmp_path):
 
 def record_stage(batch, ws, run_id, settings):
     CALLS.append(sorted(t.id for t, _ in batch))
-    assert all(a["id"] == t.id and "sentiment" in a for t, a in batch)
+    assert all(a.id == t.id and a.sentiment is not None for t, a in batch)  # typed Analysis
 
 
 def unconfigured_stage(batch, ws, run_id, settings):
