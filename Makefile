@@ -42,8 +42,10 @@ bundle: install
 
 # make install-offline BUNDLE=dir   check the bundle's SHA256SUMS, then install voc from it into
 #                                   $(VENV) with no package index at all, copy and verify the models
+#                                   (voc as a wheel, without the test extra: make install redoes the dev set-up)
 install-offline:
 	bash $(BUNDLE)/install.sh --venv $(VENV)
+	@rm -f $(STAMP)
 
 # make demo            the whole pipeline over the generated demo set of banking calls:
 #                      generate -> analyze -> inspect -> topics -> export -> report; prints

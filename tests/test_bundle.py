@@ -98,7 +98,13 @@ def test_bundle_contents(bundle):
     assert "ffmpeg" in (bundle / "README.txt").read_text()
 
 
-def test_offline_install_and_run(bundle, offline_env, tmp_path):
+@pytest.fixture()
+def venv(tmp_path):
+    yield tmp_path / "venv"
+    shutil.rmtree(tmp_path / "venv", ignore_errors=True)  # 3 GB: not left for pytest's last 3 runs
+
+
+def test_offline_install_and_run(bundle, offline_env, venv, tmp_path):
     env = offline_env
     try:
         outside = [socket.getaddrinfo("pypi.org", 443, type=socket.SOCK_STREAM)[0][4][0]]
@@ -109,7 +115,6 @@ def test_offline_install_and_run(bundle, offline_env, tmp_path):
     assert "interfaces ['lo']" in r.stdout and "connected" not in r.stdout, r.stdout
     assert r.stdout.count("refused") == 1 + len(outside), r.stdout
 
-    venv = tmp_path / "venv"
     t0 = time.monotonic()
     r = offline("bash", bundle / "install.sh", "--venv", venv, env=env)
     took = time.monotonic() - t0
@@ -158,18 +163,18 @@ def _copy_without(bundle: Path, dest: Path, prefix: str, fix_sums: bool) -> Path
     return dest
 
 
-def test_missing_wheel_fails_the_checksums(bundle, offline_env, tmp_path):
+def test_missing_wheel_fails_the_checksums(bundle, offline_env, venv, tmp_path):
     broken = _copy_without(bundle, tmp_path / "b", "rapidfuzz-", fix_sums=False)
-    r = offline("bash", broken / "install.sh", "--venv", tmp_path / "venv", env=offline_env)
+    r = offline("bash", broken / "install.sh", "--venv", venv, env=offline_env)
     assert r.returncode != 0
     assert "SHA256SUMS" in r.stderr and "rapidfuzz" in r.stdout + r.stderr
-    assert not (tmp_path / "venv").exists()
+    assert not venv.exists()
 
 
-def test_missing_wheel_fails_pip_even_with_local_wheels_configured(bundle, offline_env, tmp_path):
+def test_missing_wheel_fails_pip_even_with_local_wheels_configured(bundle, offline_env, venv, tmp_path):
     # torch lies in this machine's /opt/wheels (pip.conf and PIP_FIND_LINKS): pip must not look there
     broken = _copy_without(bundle, tmp_path / "b", "torch-", fix_sums=True)
-    r = offline("bash", broken / "install.sh", "--venv", tmp_path / "venv", env=offline_env)
+    r = offline("bash", broken / "install.sh", "--venv", venv, env=offline_env)
     assert r.returncode != 0, r.stdout
     assert "torch" in r.stderr and ("No matching distribution" in r.stderr or "Could not find" in r.stderr), r.stderr
-    assert not (tmp_path / "venv" / "bin" / "voc").exists()
+    assert not (venv / "bin" / "voc").exists()
