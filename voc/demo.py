@@ -92,7 +92,9 @@ def write(out_dir: Path, n_calls: int = 200, seed: int = 7) -> Path:
     records = generate(n_calls, seed)
     path = out_dir / "transcripts.jsonl"
     write_transcripts(path, records)
-    with open(out_dir / "contacts.csv", "w", encoding="utf-8-sig", newline="") as f:
+    from voc.files import open_staged
+
+    with open_staged(out_dir / "contacts.csv", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "channel", "text", "created_at", "product_line"])
         for t in records:

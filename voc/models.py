@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voc.errors import ModelError, choices
+from voc.files import write_text
 from voc.paths import resource
 
 MANIFEST = resource("manifest.toml")
@@ -208,7 +209,7 @@ def _write_sums(d: Path) -> None:
     for p in sorted(d.rglob("*")):
         if p.is_file() and p.name not in (SUMS_FILE, STAMP_FILE) and ".git" not in p.parts:
             lines.append(f"{sha256_file(p)}  {p.relative_to(d).as_posix()}")
-    (d / SUMS_FILE).write_text("\n".join(lines) + "\n")
+    write_text(d / SUMS_FILE, "\n".join(lines) + "\n")
 
 
 def _fingerprint(d: Path, sums: dict[str, str]) -> dict:
@@ -222,7 +223,7 @@ def _fingerprint(d: Path, sums: dict[str, str]) -> dict:
 
 def _write_stamp(d: Path, sums: dict[str, str]) -> None:
     try:
-        (d / STAMP_FILE).write_text(json.dumps(_fingerprint(d, sums)))
+        write_text(d / STAMP_FILE, json.dumps(_fingerprint(d, sums)))
     except OSError:
         pass  # a read-only model dir is verified at every start instead
 

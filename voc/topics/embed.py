@@ -182,8 +182,9 @@ class LsaEmbedder:
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {"components": self.components, **{f"idf_{p}": v for p, v in self.idf.items()}}
         save_file(tensors, str(folder / "lsa.safetensors"))
-        with open(folder / "lsa.json", "w", encoding="utf-8") as f:
-            json.dump({**self.info(), "vocab": self.vocab}, f, ensure_ascii=False)
+        from voc.files import write_text
+
+        write_text(folder / "lsa.json", json.dumps({**self.info(), "vocab": self.vocab}, ensure_ascii=False))
         return self.info()
 
     @classmethod
