@@ -40,35 +40,89 @@ def _bare_whisper(paths) -> list[str]:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("rate", ["16k", "8k"])
-def test_cer_no_worse_than_bare_whisper(transcriber, clips_8k, rate):
+# Accuracy on the whole shared set: the 5 clips at 16 kHz and as 8 kHz mu-law copies, and the
+# stereo call built from them at both rates (316 reference characters: 216 in the mono clips,
+# 100 in the calls). CTranslate2's int8 kernels give other words on another instruction set or
+# GEMM backend. docs/reproducibility.md measures 7 settings (CT2_FORCE_CPU_ISA AVX2/AVX/GENERIC,
+# oneDNN capped at SSE4.1, MKL with AVX2/GENERIC, 1 or 2 threads): voc - bare moved within
+# -0.190..-0.168 over all (spread 0.022) and -0.019..+0.014 over the mono clips (spread 0.033,
+# 7 characters); voc's own CER within 0.155-0.174 over all, 0.190-0.204 mono, 0.06-0.11 calls.
+# From the worst measurement each bound leaves several times that spread: 0.27 (12x) and 0.086
+# (2.6x) for the comparisons, 0.076 (4x), 0.076 (5x) and 0.19 (4x) for the ceilings.
+MARGIN_VS_BARE = 0.10  # voc may lose at most this to bare faster-whisper, pooled and mono
+CER_CEILING = {"all": 0.25, "mono": 0.28, "calls": 0.30}  # voc's pooled CER
+
+
+@pytest.fixture(scope="module")
+def shared_set(clips_8k, stereo_call, stereo_call_8k) -> dict[str, tuple[str, str]]:
+    """name -> (path, reference) for every clip at both rates and the call at both rates."""
     refs = references()
-    paths = [AUDIO / n if rate == "16k" else clips_8k[n] for n in refs]
-    opts = TranscribeOptions()
-    ours = [transcribe_file(str(p), transcriber, opts).text for p in paths]
-    bare = _bare_whisper(paths)
-    ours_cer, bare_cer = cer(list(refs.values()), ours), cer(list(refs.values()), bare)
-    print(f"CER {rate}: voc {ours_cer:.3f}, bare faster-whisper + t2s {bare_cer:.3f}")
-    assert ours_cer <= bare_cer + 1e-9
-    assert ours_cer < 0.25
+    call_ref = "".join(refs[clip] for _, clip in CALL_TURNS)
+    out = {f"16k/{n}": (str(AUDIO / n), r) for n, r in refs.items()}
+    out.update({f"8k/{n}": (str(clips_8k[n]), r) for n, r in refs.items()})
+    out.update({"call16k": (str(stereo_call), call_ref), "call8k": (str(stereo_call_8k), call_ref)})
+    return out
+
+
+@pytest.fixture(scope="module")
+def voc_transcripts(transcriber, shared_set):
+    return {k: transcribe_file(p, transcriber, TranscribeOptions()) for k, (p, _) in shared_set.items()}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", ["stereo_call", "stereo_call_8k"])
-def test_stereo_call_roles_in_time_order(transcriber, request, fixture):
-    path = request.getfixturevalue(fixture)
-    t = transcribe_file(str(path), transcriber, TranscribeOptions())
+def test_cer_no_worse_than_bare_whisper_on_the_shared_set(shared_set, voc_transcripts):
+    keys = list(shared_set)
+    bare = dict(zip(keys, _bare_whisper([shared_set[k][0] for k in keys])))
+
+    def pooled(subset, hyps):
+        return cer([shared_set[k][1] for k in subset], [hyps[k] for k in subset])
+
+    ours = {k: t.text for k, t in voc_transcripts.items()}
+    mono = [k for k in keys if "/" in k]
+    groups = {"16k": [k for k in keys if k.startswith("16k/")], "8k": [k for k in keys if k.startswith("8k/")],
+              "calls": [k for k in keys if k.startswith("call")], "mono": mono, "all": keys}
+    table = {g: (round(pooled(ks, ours), 3), round(pooled(ks, bare), 3)) for g, ks in groups.items()}
+    print(f"CER (voc, bare faster-whisper + t2s): {table}")
+    for g in ("all", "mono"):
+        assert pooled(groups[g], ours) <= pooled(groups[g], bare) + MARGIN_VS_BARE, (g, table)
+    for g, ceiling in CER_CEILING.items():
+        assert pooled(groups[g], ours) <= ceiling, (g, table)
+
+
+def _turns(t):
+    """Consecutive utterances of one speaker joined: [(speaker, role, start, text)]."""
+    turns = []
+    for u in t.utterances:
+        if turns and turns[-1][0] == u.speaker:
+            turns[-1][3] += u.text
+        else:
+            turns.append([u.speaker, u.role, u.start, u.text])
+    return [tuple(x) for x in turns]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", ["call16k", "call8k"])
+def test_stereo_call_roles_in_time_order(voc_transcripts, call):
+    from conftest import read_wav
+
+    t = voc_transcripts[call]
     assert t.meta["roles"] == "channels"
-    # the four turns alternate agent / customer, in time order, on the right channels
-    roles = [u.role for u in t.utterances]
-    assert roles == ["agent", "customer", "agent", "customer"], [(u.role, u.text) for u in t.utterances]
     starts = [u.start for u in t.utterances]
     assert starts == sorted(starts)
-    refs = references()
-    for u, (ch, clip) in zip(t.utterances, CALL_TURNS):
-        assert u.speaker == f"ch{ch}"
-        assert cer([refs[clip]], [u.text]) < 0.4, (clip, u.text)
+    # the four turns alternate agent / customer on the right channels, each where its clip plays
+    # in the call (make_call: clip after clip, 0.8 s apart); Whisper may cut a turn in sentences
+    turns = _turns(t)
+    assert [(spk, role) for spk, role, _, _ in turns] == [
+        ("ch0", "agent"), ("ch1", "customer"), ("ch0", "agent"), ("ch1", "customer")], turns
+    refs, offset = references(), 0.0
+    for (_, _, start, text), (_, clip) in zip(turns, CALL_TURNS):
+        x, sr = read_wav(AUDIO / clip)
+        assert offset - 0.5 <= start <= offset + x.shape[1] / sr, (clip, start, offset)
+        offset += x.shape[1] / sr + 0.8
+        # the clip's own words, not another turn's (a swapped or invented turn scores ~1); a
+        # turn is 4 to 20 characters, so accuracy is asserted on the pooled set, above
+        assert cer([refs[clip]], [text]) < 0.75, (clip, text)
+    for u in t.utterances:
         assert u.features["speech_rate_cpm"] > 60 and -60 < u.features["rms_db"] < 0
     # Simplified output, punctuated
     assert "歡" not in t.text and "換" not in t.text
