@@ -87,20 +87,40 @@ def test_customer_side_text_by_default():
 # -- fit --------------------------------------------------------------------------------------
 
 
+# The fit is seeded, but its floats depend on the BLAS build and thread count (TruncatedSVD, the
+# spectral start of UMAP) and numba's target CPU, and UMAP turns last-bit differences into other
+# topics: 13 BLAS settings gave 8 different fits here (docs/reproducibility.md). So the fit test
+# asserts what held in all of them, and in 10 other seeds as well, with room to spare: 3 to 7
+# topics; NMI against the people's categories 0.146 or more above chance (BLAS; 0.112 over the
+# seeds; BLAS spread of that difference 0.076, sd 0.025); the topic richest in 催收行为类 labelled
+# 催收 or 还款与借贷, holding 1.54 to 4.2 times the base share of them.
+N_TOPICS = range(2, 13)
+NMI_OVER_CHANCE = 0.03
+
+
 def test_fit_finds_readable_chinese_topics_on_real_complaints():
+    from sklearn.metrics import normalized_mutual_info_score
+
     r = H.fitted()
     m = r.model
     assert len(r.topics) == 300 and -1 not in r.topics  # outliers reduced
-    assert -1 in r.clustered and len(m.topic_ids) >= 3
+    assert -1 in r.clustered and len(m.topic_ids) in N_TOPICS
     labels = [row.label for row in r.table if row.topic != -1]
     assert all(re.search(r"[\u4e00-\u9fff]", lab) for lab in labels)
     assert len(set(labels)) == len(labels)
-    # complaints about debt collection form a topic, mostly labelled 催收行为类 by people
-    y = np.array(H.celine()[1])
-    collection = [row for row in r.table if "催收" in row.keywords[:3]]
-    assert collection and "催收" in collection[0].label
-    members = np.array(r.topics) == collection[0].topic
-    assert (y[members] == 0).mean() > 1.8 * (y == 0).mean()
+    # the topics follow the people's categories far above chance: the baseline is the best NMI
+    # of 200 shuffles of the same topics (same sizes, no relation to the texts)
+    y, topics = np.array(H.celine()[1]), np.array(r.topics)
+    nmi = normalized_mutual_info_score(y, topics)
+    rng = np.random.default_rng(0)
+    chance = max(normalized_mutual_info_score(y, rng.permutation(topics)) for _ in range(200))
+    assert nmi >= chance + NMI_OVER_CHANCE, (nmi, chance)
+    # complaints about debt collection (催收行为类 to people) gather in a topic named for them
+    rows = {row.topic: row for row in r.table if row.topic != -1}
+    share = {t: (y[topics == t] == 0).mean() for t in rows}
+    richest = max(share, key=share.get)
+    assert rows[richest].label.startswith(("催收｜", "还款与借贷｜")), (rows[richest].label, share)
+    assert share[richest] > 1.2 * (y == 0).mean(), share
     assert any(row.label.startswith(("催收｜", "还款与借贷｜", "年费/收费｜")) for row in r.table)
     assert all(row.representative for row in r.table if row.topic != -1)
     assert r.label(r.topics[0]) == m.label(r.topics[0])
@@ -148,16 +168,17 @@ def test_saved_model_is_safetensors_and_assigns_like_the_fitted_one():
 
 
 def test_emerging_topic_from_texts_no_topic_fits():
-    """Complaints about late food delivery are new to a bank-complaint model: most fit no
-    topic, and they group into one emerging topic."""
+    """Complaints about late food delivery are new to a bank-complaint model: many fit no topic
+    (48 % to 55 % over 13 BLAS settings, up to 78 % over other seeds), the bank's own texts
+    rarely do (5 % to 10 %), and the unfit ones group into one emerging topic."""
     from voc.text.normalize import normalize
     from voc.topics.assign import assign_texts
 
     bank = list(H.normalised())[:60]
     food = [normalize(t) for t in H.waimai(60)]
     res = assign_texts(H.fitted().model, bank + food)
-    assert np.mean([t == -1 for t in res.topics[60:]]) > 0.5
-    assert np.mean([t == -1 for t in res.topics[:60]]) < 0.2
+    assert np.mean([t == -1 for t in res.topics[60:]]) >= 0.3
+    assert np.mean([t == -1 for t in res.topics[:60]]) <= 0.25
     assert res.groups, "no emerging topic"
     g = res.groups[0]
     members = [i for i, e in enumerate(res.emerging) if e == g.key]
