@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 from voc.cli import app
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium "
-                                       "(apt-get install chromium chromium-driver fonts-noto-cjk; "
-                                       "scripts/install.sh does it when run as root)")
+pytestmark = [pytest.mark.slow,  # a real browser: seconds per page, timing-sensitive
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium at /usr/bin/chromium "
+                                        "(apt-get install chromium chromium-driver fonts-noto-cjk; "
+                                        "scripts/install.sh does it when run as root)")]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "report"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -96,6 +96,7 @@ def test_options_name_the_valid_choices():
 
 # -- a night ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_night_incremental_failures_and_run_record(tmp_path):
     from voc.store import Workspace
 
@@ -164,6 +165,7 @@ def test_night_incremental_failures_and_run_record(tmp_path):
         assert [x["status"] for x in w.runs()] == ["failed"] * 4
 
 
+@pytest.mark.slow
 def test_force_reprocesses_without_duplicating(tmp_path):
     make_night(tmp_path / "a", 1)
     ws = tmp_path / "ws"
@@ -191,6 +193,7 @@ ws.close()
 """
 
 
+@pytest.mark.slow
 def test_second_run_refuses_or_waits(tmp_path):
     make_night(tmp_path / "a", 1)
     ws = tmp_path / "ws"
@@ -226,6 +229,7 @@ def unconfigured_stage(batch, ws, run_id, settings):
     raise StageSkipped("no topic model configured (topics.model)")
 
 
+@pytest.mark.slow
 def test_stage_hooks_run_after_commit_and_resume(tmp_path, monkeypatch):
     from voc import run as vrun
     from voc.config import load_settings
@@ -257,6 +261,7 @@ def test_stage_hooks_run_after_commit_and_resume(tmp_path, monkeypatch):
 
 # -- workers that die ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_dead_or_hung_worker_fails_its_input_and_is_replaced(tmp_path):
     import numpy as np
     from conftest import AUDIO, read_wav, write_wav

@@ -143,6 +143,7 @@ def test_a_run_of_this_process_is_not_stale(tmp_path):
 
 # -- real commands -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sigterm_to_a_real_voc_analyze_leaves_its_run_interrupted(tmp_path):
     src = _texts_csv(tmp_path / "many.csv", 60000)
     out, ws_path = tmp_path / "analysis.jsonl", tmp_path / "ws"

@@ -304,6 +304,7 @@ def test_helpers():
             parse_time(bad)
 
 
+@pytest.mark.slow
 def test_100k_rows_timing(tmp_path):
     path = tmp_path / "big.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:

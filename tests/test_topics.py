@@ -307,6 +307,7 @@ def test_manifest_has_a_chinese_embedding_model_to_fetch():
 # -- guided and zero-shot ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["guided", "zeroshot"])
 def test_guided_and_zeroshot_use_the_taxonomy(mode):
     from voc.topics.model import fit_topics

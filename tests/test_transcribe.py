@@ -135,6 +135,7 @@ def test_channel_roles_configurable(transcriber, stereo_call):
     assert [u.role for u in t.utterances][:2] == ["customer", "agent"]
 
 
+@pytest.mark.slow
 def test_mono_roles_are_a_guess(transcriber):
     t = transcribe_file(str(AUDIO / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav"), transcriber,
                         TranscribeOptions())
@@ -142,6 +143,7 @@ def test_mono_roles_are_a_guess(transcriber):
     assert t.utterances and all(u.speaker == "ch0" for u in t.utterances)
 
 
+@pytest.mark.slow
 def test_mirrored_stereo_is_mono(tmp_path, transcriber):
     from conftest import ffmpeg
 
@@ -152,6 +154,7 @@ def test_mirrored_stereo_is_mono(tmp_path, transcriber):
     assert len(t.utterances) == 1
 
 
+@pytest.mark.slow
 def test_long_recording_in_chunks(tmp_path, transcriber):
     """A recording longer than the chunk length keeps global times across chunks."""
     import numpy as np
@@ -167,6 +170,7 @@ def test_long_recording_in_chunks(tmp_path, transcriber):
     assert all("欢迎" in u.text for u in t.utterances[:4])
 
 
+@pytest.mark.slow
 def test_cli_batch_goes_on_past_bad_files(tmp_path, stereo_call):
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
@@ -207,6 +211,7 @@ def test_too_long_is_refused(tmp_path):
     assert "too long" in r.stderr and "asr_example.wav" in r.stderr
 
 
+@pytest.mark.slow
 def test_rerun_stores_each_recording_once(tmp_path):
     ws = tmp_path / "ws"
     for _ in range(2):
