@@ -203,12 +203,13 @@ class _Hung(BaseException):
 
 @pytest.fixture()
 def bounded(monkeypatch):
-    """Fail (not hang) if the code under test runs longer than 20 s."""
+    """Fail (not hang) if the code under test runs longer than 60 s (importing modelscope and
+    torch took over 20 s on a loaded 2-core machine; a hang is unbounded)."""
     def _alarm(*_):
-        raise _Hung("fetch with the network refused took more than 20 s")
+        raise _Hung("fetch with the network refused took more than 60 s")
 
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(20)
+    signal.alarm(60)
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
