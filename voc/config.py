@@ -34,6 +34,10 @@ class Settings:
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.values[name])
 
+    def flat(self) -> dict[str, Any]:
+        """{"section.key": value}: the settings as a run records them."""
+        return {f"{s}.{k}": v for s, kv in self.values.items() for k, v in kv.items()}
+
     def rows(self) -> list[tuple[str, Any, str]]:
         return [(f"{s}.{k}", v, self.sources.get(f"{s}.{k}", "default"))
                 for s, kv in self.values.items() for k, v in kv.items()]

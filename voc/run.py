@@ -255,7 +255,7 @@ class _Night:
 
     def run_config(self, specs: list[str]) -> dict:
         opts = self.opts
-        return {"settings": {k: v for k, v, _ in self.settings.rows()}, "inputs": specs,
+        return {"settings": self.settings.flat(), "inputs": specs,
                 "engine": opts.engine, "workers": self.workers, "address": opts.address,
                 "force": opts.force, "retry_failed": opts.retry_failed, "stages": opts.stages}
 

@@ -183,15 +183,12 @@ def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: Transcrib
     failed, engine, seconds)."""
     from voc.files import open_out
 
-    ok = failed = 0
     try:
         with open_out(out) as fh:
             for rec in transcribe_files(paths, transcriber, opts):
                 if isinstance(rec, Failure):
-                    failed += 1
                     run.fail(rec.source, rec.reason)
                 else:
-                    ok += 1
                     run.ok()
                     if fh:
                         fh.write(rec.to_json() + "\n")
@@ -202,7 +199,7 @@ def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: Transcrib
                     on_done(rec.source)
     finally:
         run.models = transcriber.info()   # the engines loaded so far, whatever ended the batch
-    return {"inputs": len(paths), "succeeded": ok, "failed": failed,
+    return {"inputs": len(paths), "succeeded": run.succeeded, "failed": run.failed,
             "engine": transcriber.engine_name, "seconds": round(run.seconds, 2)}
 
 

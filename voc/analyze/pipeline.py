@@ -115,12 +115,10 @@ def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path
     from voc.files import open_out
     from voc.sources import RowError
 
-    n_ok = n_bad = 0
     levels: dict[str, int] = {}
     run.models = analyzer.info()
 
     def flush(batch, fh):
-        nonlocal n_ok
         results = analyzer.analyze(batch)
         if fh:
             fh.writelines(a.to_json() + "\n" for _, a in results)
@@ -128,14 +126,12 @@ def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path
             run.ws.save_transcripts([t for t, _ in results], run.id, analyses=[a for _, a in results])
         for _, a in results:
             levels[a.risk.level] = levels.get(a.risk.level, 0) + 1
-        n_ok += len(results)
         run.ok(len(results))
 
     with open_out(out) as fh:
         batch: list = []
         for rec in records:
             if isinstance(rec, RowError):
-                n_bad += 1
                 run.fail(rec.where, rec.reason)
                 continue
             batch.append(rec)
@@ -143,7 +139,7 @@ def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path
                 flush(batch, fh)
                 batch = []
         flush(batch, fh)
-    return {"analyzed": n_ok, "bad_rows": n_bad, "risk_levels": levels,
+    return {"analyzed": run.succeeded, "bad_rows": run.failed, "risk_levels": levels,
             "redacted": analyzer.redact, "seconds": round(run.seconds, 2)}
 
 

@@ -38,7 +38,7 @@ def export(
     since, until = check_date(since, "--since"), check_date(until, "--until")
     with open_workspace(cfg) as ws:
         dest = out or Path(ws.path) / "exports"
-        run_cfg = {k: v for k, v, _ in cfg.rows()} | {"out": str(dest), "format": fmt,
+        run_cfg = cfg.flat() | {"out": str(dest), "format": fmt,
                                                       "since": since, "until": until,
                                                       "min_risk": min_risk}
         with ws.run("export", run_cfg) as run:

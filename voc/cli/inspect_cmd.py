@@ -52,7 +52,7 @@ def inspect(
                           redact=cfg["privacy.redact"])
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
-    run_cfg = {k: v for k, v, _ in cfg.rows()} | {"rules_files": rs.paths, "rules_digest": rs.digest}
+    run_cfg = cfg.flat() | {"rules_files": rs.paths, "rules_digest": rs.digest}
     with common.workspace(cfg, no_store) as ws, common.run(ws, "inspect", run_cfg) as run:
         s = inspect_batch(records, inspector, run, out=out, scorecards_out=scorecards)
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,

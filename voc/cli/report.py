@@ -58,7 +58,7 @@ def report(
                              "privacy.redact": False if no_redact else None})
     since, until = check_date(since, "--since"), check_date(until, "--until")
     with open_workspace(cfg) as ws:
-        run_cfg = {k: v for k, v, _ in cfg.rows()} | {"out": str(out) if out else None,
+        run_cfg = cfg.flat() | {"out": str(out) if out else None,
                                                       "since": since, "until": until}
         with ws.run("report", run_cfg) as run:
             summary = build_report(ws, out, cfg, since=since, until=until, run_id=run.id)

@@ -99,7 +99,7 @@ def fit(
         outliers=outliers, random_state=seed)
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
-    run_cfg = {k: v for k, v, _ in cfg.rows()} | {"topics": opts.to_dict()}
+    run_cfg = cfg.flat() | {"topics": opts.to_dict()}
     with common.workspace(cfg, no_store) as ws, common.run(ws, "topics", run_cfg) as run:
         s = fit_batch(records, opts, out, run, classes=_classes(class_col), freq=cfg["topics.freq"],
                       models_root=models_dir(cfg), redact=cfg["privacy.redact"],

@@ -39,7 +39,7 @@ def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_ou
     from voc.sources import RowError
 
     rs = inspector.rules
-    calls, n_bad, batch = [], 0, []
+    calls, batch = [], []
 
     def flush():
         if run.ws is not None and batch:
@@ -49,7 +49,6 @@ def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_ou
     with open_out(out, keep_on_error=False) as fh:
         for rec in records:
             if isinstance(rec, RowError):
-                n_bad += 1
                 run.fail(rec.where, rec.reason)
                 continue
             r = inspector.inspect(rec)
@@ -71,7 +70,7 @@ def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_ou
     if scorecards_out:
         write_text(scorecards_out, json.dumps(cards, ensure_ascii=False, indent=2) + "\n")
     mean = round(sum(c["score"] for c in calls) / len(calls), 1) if calls else None
-    return {"inspected": len(calls), "bad_rows": n_bad,
+    return {"inspected": len(calls), "bad_rows": run.failed,
             "findings": sum(len(c["findings"]) for c in calls), "mean_score": mean,
             "seconds": round(seconds, 2), "rules": rs.paths, "rules_digest": rs.digest, **cards}
 

@@ -48,8 +48,8 @@ def config_dict(config) -> dict:
     """The run record's config: Settings as {"section.key": value}, or a dict as given."""
     if config is None:
         return {}
-    if hasattr(config, "rows"):
-        return {k: v for k, v, _ in config.rows()}
+    if hasattr(config, "flat"):
+        return config.flat()
     return dict(config)
 
 

@@ -65,6 +65,5 @@ class TopicStore:
         return rows
 
     def _latest_topic_model(self) -> str | None:
-        row = self.db.execute("SELECT model_id FROM topic_models ORDER BY stored_at DESC, "
-                              "created_at DESC LIMIT 1").fetchone()
-        return row[0] if row else None
+        row = self.latest_topic_model()   # voc/store/reports.py
+        return row["model_id"] if row else None
