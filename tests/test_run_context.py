@@ -118,18 +118,41 @@ os._exit(9)   # killed: the run is never ended
 """
 
 
+def _raw_runs(path) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(path / "voc.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT run_id, status FROM runs ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+
+
 def test_a_dead_process_run_is_marked_by_the_next_writing_command(tmp_path):
     ws_path = tmp_path / "ws"
     dead = subprocess.run([PY, "-c", DIE, str(ws_path)], capture_output=True, text=True, timeout=60)
     dead_id = dead.stdout.strip()
     assert dead.returncode == 9 and dead_id
-    assert [(r["run_id"], r["status"]) for r in _runs(ws_path)] == [(dead_id, "running")]  # read only
+    assert _raw_runs(ws_path) == [(dead_id, "running")]  # the bare file, not through voc
     r = runner.invoke(app, ["analyze", str(_texts_csv(tmp_path / "t.csv", 3)), "--text-col", "text",
                             "--id-col", "id", "-w", str(ws_path)])
     assert r.exit_code == 0, r.output
     runs = _runs(ws_path)
     assert [(x["command"], x["status"]) for x in runs] == [("transcribe", "interrupted"), ("analyze", "ok")]
     assert "without closing the run" in runs[0]["error"]
+
+
+def test_a_dead_process_run_is_marked_by_a_reading_command_too(tmp_path):
+    """`voc review list` opens the workspace read-only: it marks the dead run all the same."""
+    ws_path = tmp_path / "ws"
+    dead = subprocess.run([PY, "-c", DIE, str(ws_path)], capture_output=True, text=True, timeout=60)
+    dead_id = dead.stdout.strip()
+    assert _raw_runs(ws_path) == [(dead_id, "running")]
+    r = runner.invoke(app, ["review", "list", "-w", str(ws_path)])
+    assert r.exit_code == 0, r.output
+    assert _raw_runs(ws_path) == [(dead_id, "interrupted")]
+    with Workspace(ws_path, read_only=True) as ws:  # and a reader that found nothing to mark
+        assert ws.interrupted == [] and ws.runs()[0]["status"] == "interrupted"
 
 
 def test_a_run_of_this_process_is_not_stale(tmp_path):

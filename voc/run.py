@@ -18,7 +18,10 @@ Later stages are the explicit list STAGES: each names a function that imports it
 "batch" hook, `run_stage(batch, ws, run_id, settings)` with batch a list of (transcript,
 analysis), is called after each commit and writes its own records keyed by transcript id
 (idempotent); a "night" hook, `run_stage(ws, run_id, settings)`, runs once at the end when
-anything changed. A hook raises StageSkipped when its model is not configured (skipped, with
+anything changed, or when it is still due (night_marks: a run killed after its last input and
+before its dashboard leaves the report due, and the restart renders it). The run record's
+`stages` says what each stage did in the run (done with its count, nothing new, skipped,
+failed, not needed). A hook raises StageSkipped when its model is not configured (skipped, with
 the reason); a stage that cannot be imported is failed (the run fails and says why: a broken
 install must not pass every night unnoticed). The run itself is a `ws.run(...)` of the store,
 which records how it ended (ok, failed, interrupted) and holds the run lock note. Nothing here
@@ -70,8 +73,14 @@ def _report_hook():
     return run_stage
 
 
+def _export_hook():
+    from voc.report import run_export_stage
+
+    return run_export_stage
+
+
 STAGES = [Stage("inspect", "batch", _inspect_hook), Stage("topics", "batch", _topics_hook),
-          Stage("report", "night", _report_hook)]
+          Stage("report", "night", _report_hook), Stage("export", "night", _export_hook)]
 
 
 def stage_table() -> dict[str, Stage]:
@@ -211,6 +220,9 @@ class _Night:
         self.audio_s = 0.0
         self.journal: list[dict] = []
         self.stage_counts: dict[str, int] = {}
+        self.stage_state: dict[str, dict] = {}
+        self.stage_failures: dict[str, int] = {}   # batch stages: contacts whose stage failed
+        self.stages_record: dict[str, dict] = {}
 
     # -- planning
     def plan(self, inputs: list[Input], bad: list[dict]):
@@ -294,12 +306,14 @@ class _Night:
         unmarked, so the next run does the stage once it is mended."""
         self.stages.pop(name, None)
         self.failed_stages[name] = reason
+        self.stage_state[name] = {"status": "failed", "reason": reason}
         self.ws.record_failure(self.run_id, f"stage {name}", reason)
         self.emit({"event": "stage", "stage": name, "status": "failed", "reason": reason})
 
     def _skip_stage(self, name: str, reason: str):
         self.stages.pop(name, None)
         self.skipped_stages[name] = reason
+        self.stage_state[name] = {"status": "skipped", "reason": reason}
         self.emit({"event": "stage", "stage": name, "status": "skipped", "reason": reason})
 
     # -- processing
@@ -367,6 +381,7 @@ class _Night:
             for t, _ in pairs:
                 self.ws.record_failure(self.run_id, t.source, reason)
             self.n["stage_failed"] += len(pairs)
+            self.stage_failures[name] = self.stage_failures.get(name, 0) + len(pairs)
             self.emit({"event": "stage", "stage": name, "status": "failed", "reason": reason,
                        "contacts": len(pairs)})
             return
@@ -377,23 +392,48 @@ class _Night:
     def finish(self):
         changed = self.n["succeeded"] > 0 or bool(self.stage_counts)
         for name in [s for s in self.stages if self.when.get(s) == "night"]:
-            if not changed:
+            if not changed and not self.ws.night_pending(name):
+                self.stage_state[name] = {"status": "not needed"}
                 continue
             try:
                 out = self.stages[name](self.ws, self.run_id, self.settings)
+                self.ws.mark_night(name, self.run_id)
                 self.stage_counts[name] = 1
+                self.stage_state[name] = {"status": "done"}
                 self.emit({"event": "stage", "stage": name, "status": "done",
                            "result": out if isinstance(out, (dict, int, str)) else None})
             except StageSkipped as e:
                 self._skip_stage(name, str(e))
             except Exception as e:  # noqa: BLE001
                 self.n["stage_failed"] += 1
-                self.emit({"event": "stage", "stage": name, "status": "failed",
-                           "reason": f"{type(e).__name__}: {e}"})
+                reason = f"{type(e).__name__}: {e}"
+                self.stage_state[name] = {"status": "failed", "reason": reason}
+                self.emit({"event": "stage", "stage": name, "status": "failed", "reason": reason})
         bad = (self.n["failed"] + self.n["failed_before"] + self.n["stage_failed"]
                + len(self.failed_stages))
         self.status = self.run.status = "failed" if bad else "ok"
         self._count()
+        self._record_stages("finished")
+
+    def _record_stages(self, ended: str = "not reached"):
+        """The run record's stages: what each configured stage did in this run."""
+        state = {}
+        for name in self.opts.stages:
+            st = dict(self.stage_state.get(name) or {})
+            if not st:
+                st = {"status": "done" if self.stage_counts.get(name) else
+                      ("nothing new" if self.when.get(name) == "batch" and ended == "finished"
+                       else ended)}
+            if self.when.get(name) == "batch" and name in self.stage_counts:
+                st["contacts"] = self.stage_counts[name]
+            if name in self.stage_failures:
+                st["failed_contacts"] = self.stage_failures[name]
+            state[name] = st
+        self.stages_record = state
+        try:
+            self.ws.update_run(self.run_id, stages=state)
+        except Exception:  # noqa: BLE001 - the run record's end matters more
+            pass
 
     def salvage(self):
         """Stopped or broken half-way: keep the finished results (whole records) of the buffer;
@@ -403,6 +443,7 @@ class _Night:
         except Exception:  # noqa: BLE001 - the original error matters more
             pass
         self._count()
+        self._record_stages()
 
     def _count(self):
         n, run = self.n, self.run
@@ -415,7 +456,8 @@ class _Night:
                 "inputs": self.total, **self.n, "audio_seconds": round(self.audio_s, 1),
                 "stages_run": dict(self.stage_counts), "stages_skipped": dict(self.skipped_stages),
                 "stages_failed": dict(self.failed_stages),
-                "nothing_to_do": not self.todo and not self.n["failed"]}
+                "stages": dict(self.stages_record),
+                "nothing_to_do": not self.todo and not self.n["failed"] and not self.stage_counts}
 
 
 def preflight(settings) -> dict:

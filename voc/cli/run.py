@@ -149,6 +149,9 @@ def summary_line(s: dict) -> str:
         if s["failed_before"]:
             msg += f" or failed before ({s['failed_before']}; --retry-failed tries them again)"
         return msg + broken
+    if not s["succeeded"] and not s["failed"] and s["stages_run"]:  # a killed night, finished
+        return (f"all {s['inputs']} inputs were already stored; finished the stages an earlier run "
+                f"left undone: {', '.join(s['stages_run'])}" + broken + f" (run {s['run_id']})")
     msg = (f"processed {s['succeeded']} inputs ({s['audio_seconds']:.0f} s of audio) in "
            f"{s['seconds']:.1f} s; {s['failed']} failed, {s['skipped']} already stored")
     if s["failed_before"]:

@@ -4,6 +4,11 @@
     summary = report(ws, "out/dashboard", settings)    # index.html, risk.html, qa.html, ...
     summary = export(ws, "out/audit", settings, fmt="both")
 
+Both are all or nothing: the output is written into a sibling temporary folder that then takes
+the place of `out` in one swap (voc.files.staged_dir), so a reader, or a kill at any moment,
+leaves the old complete output or the new complete one; a killed attempt's folder is removed
+by the next start.
+
 Modules: data (queries returning plain dicts and lists, the PII safeguard), pages (Jinja2
 templates under templates/, plotly charts, one self-contained HTML file per page), export
 (xlsx and CSV with a BOM for audits). `run_stage` is the night stage `voc run` calls once at the
@@ -46,18 +51,52 @@ def default_out(ws, settings=None) -> Path:
 def report(ws, out=None, settings=None, *, since=None, until=None, run_id: str | None = None) -> dict:
     """Write the dashboards for the contacts of `ws` (optionally only those from `since` to
     `until`, ISO dates) into `out` (default: report.out, else <workspace>/reports)."""
+    from voc.files import staged_dir
     from voc.report.pages import build
 
     if settings is None:
         from voc.config import load_settings
 
         settings = load_settings()
-    return build(ws, Path(out) if out else default_out(ws, settings),
-                 redact=bool(_opt(settings, "privacy.redact", True)),
-                 keep_last=int(_opt(settings, "privacy.keep_last", 0)), since=since, until=until,
-                 pass_score=float(_opt(settings, "report.qa_pass_score", 80.0)),
-                 risk_queue_size=int(_opt(settings, "report.risk_queue_size", 500)),
-                 rules=_rules(settings), run_id=run_id)
+    final = (Path(out) if out else default_out(ws, settings)).absolute()
+    with staged_dir(final, "voc report", _report_output) as tmp:
+        summary = build(ws, tmp, redact=bool(_opt(settings, "privacy.redact", True)),
+                        keep_last=int(_opt(settings, "privacy.keep_last", 0)), since=since,
+                        until=until, pass_score=float(_opt(settings, "report.qa_pass_score", 80.0)),
+                        risk_queue_size=int(_opt(settings, "report.risk_queue_size", 500)),
+                        rules=_rules(settings), run_id=run_id)
+        return _relocated(summary, tmp, final)
+
+
+def _report_output(rel: str, manifest: dict | None) -> bool:
+    """Was `rel` written by the earlier `voc report` whose manifest this is (its pages and call
+    pages)? Other files in the folder are kept."""
+    if manifest is None:
+        return False
+    pages = set((manifest.get("pages") or {}).values())
+    return rel in pages or (rel.startswith("calls/") and rel.endswith(".html") and rel.count("/") == 1)
+
+
+def _export_output(rel: str, manifest: dict | None) -> bool:
+    return manifest is not None and rel in (manifest.get("files") or {})
+
+
+def _relocated(summary: dict, tmp: Path, final: Path) -> dict:
+    """The summary and manifest.json of output written in the staging folder `tmp`, naming the
+    folder it is moved to."""
+    import json
+
+    from voc.files import write_text
+
+    def moved(v):
+        return str(final) + v[len(str(tmp)):] if isinstance(v, str) and v.startswith(str(tmp)) else v
+
+    summary = {k: moved(v) for k, v in summary.items()}
+    man = tmp / "manifest.json"
+    if man.exists():
+        data = {k: moved(v) for k, v in json.loads(man.read_text(encoding="utf-8")).items()}
+        write_text(man, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return summary
 
 
 def export(ws, out, settings=None, *, fmt: str = "both", since=None, until=None,
@@ -76,10 +115,15 @@ def export(ws, out, settings=None, *, fmt: str = "both", since=None, until=None,
     level = min_risk or _opt(settings, "report.export_min_risk", "high")
     if level not in RISK_LEVELS:
         raise ConfigError(f"minimum risk level {level!r}; choose {choices(RISK_LEVELS)}")
-    return write_export(ws, Path(out), fmt=fmt, since=since, until=until,
-                        levels=RISK_LEVELS[: RISK_LEVELS.index(level) + 1],
-                        redact=bool(_opt(settings, "privacy.redact", True)),
-                        keep_last=int(_opt(settings, "privacy.keep_last", 0)), run_id=run_id)
+    from voc.files import staged_dir
+
+    final = Path(out).absolute()
+    with staged_dir(final, "voc export", _export_output) as tmp:
+        summary = write_export(ws, tmp, fmt=fmt, since=since, until=until,
+                               levels=RISK_LEVELS[: RISK_LEVELS.index(level) + 1],
+                               redact=bool(_opt(settings, "privacy.redact", True)),
+                               keep_last=int(_opt(settings, "privacy.keep_last", 0)), run_id=run_id)
+        return _relocated(summary, tmp, final)
 
 
 def run_stage(ws, run_id, settings) -> dict:
@@ -88,4 +132,9 @@ def run_stage(ws, run_id, settings) -> dict:
     return report(ws, None, settings, run_id=run_id)
 
 
-__all__ = ["EXPORT_FORMATS", "default_out", "export", "report", "run_stage"]
+def run_export_stage(ws, run_id, settings) -> dict:
+    """The `voc run` night stage "export": rewrite the audit export in <workspace>/exports."""
+    return export(ws, Path(ws.path) / "exports", settings, run_id=run_id)
+
+
+__all__ = ["EXPORT_FORMATS", "default_out", "export", "report", "run_export_stage", "run_stage"]

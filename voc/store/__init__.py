@@ -9,8 +9,9 @@ context `ws.run(...)`), inspections.py (QA and review), journal.py (the nightly 
 topics.py, reports.py (what reports read) and lock.py (the run lock note). This package is the
 only place with SQL: the rest of voc calls these methods.
 
-Writes of several statements go through `transaction()`; opening a workspace for writing marks
-runs left `running` by a process that died `interrupted` (their ids in `ws.interrupted`).
+Writes of several statements go through `transaction()`; opening a workspace, for writing or
+for reading, marks runs left `running` by a process that died `interrupted` (their ids in
+`ws.interrupted`): whoever opens it holds DuckDB's lock, so no other process is running them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from voc.store.inspections import InspectionStore
 from voc.store.journal import RunJournal
 from voc.store.lock import LOCK_FILE, RunLock, lock_holder, open_waiting
 from voc.store.reports import ReportReads
-from voc.store.runs import Run, RunStore, Terminated
+from voc.store.runs import _LIVE, Run, RunStore, Terminated
 from voc.store.tables import DB_NAME, FOLDERS, MIGRATIONS, utc_now
 from voc.store.topics import TopicStore
 
@@ -53,8 +54,6 @@ class WorkspaceBusy(WorkspaceError):
 
 class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, RunLock):
     def __init__(self, path: str | Path, read_only: bool = False):
-        import duckdb
-
         self.path = Path(path)
         self.interrupted: list[str] = []   # stale runs this open marked interrupted
         self._tx_depth = 0
@@ -66,8 +65,22 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
                 (self.path / f).mkdir(exist_ok=True)
         except OSError as e:
             raise WorkspaceError(f"{self.path}: cannot create workspace ({e.strerror})") from None
+        self.db = self._connect(read_only)
+        if read_only and self._has_running_runs():
+            self._interrupt_from_reader()
+        if not read_only:
+            try:
+                self.migrate()
+                self.interrupted = self.interrupt_stale_runs()
+            except BaseException:
+                self.db.close()  # a refused workspace must not stay locked
+                raise
+
+    def _connect(self, read_only: bool):
+        import duckdb
+
         try:
-            self.db = duckdb.connect(str(self.path / DB_NAME), read_only=read_only)
+            return duckdb.connect(str(self.path / DB_NAME), read_only=read_only)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
                 import re
@@ -77,13 +90,32 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
                 raise WorkspaceBusy(f"{self.path}: workspace is in use by another voc process"
                                     f"{who}; DuckDB allows one writer: wait for it to finish") from None
             raise WorkspaceError(f"{self.path}: cannot open {DB_NAME} ({e})") from None
-        if not read_only:
+
+    def _has_running_runs(self) -> bool:
+        import duckdb
+
+        try:
+            return self.db.execute("SELECT count(*) FROM runs WHERE status = 'running' AND run_id "
+                                   "NOT IN (SELECT unnest(?))", [sorted(_LIVE)]).fetchone()[0] > 0
+        except duckdb.Error:  # no runs table yet
+            return False
+
+    def _interrupt_from_reader(self) -> None:
+        """A reader opened the workspace, so no writer holds it: runs still `running` are dead.
+        Mark them `interrupted` through a short writing open, then read on."""
+        self.db.close()
+        try:
+            w = self._connect(False)
+        except WorkspaceError:  # a writer came in between: it marks them itself
+            w = None
+        if w is not None:
+            self.db = w
             try:
-                self.migrate()
-                self.interrupted = self.interrupt_stale_runs()
-            except BaseException:
-                self.db.close()  # a refused workspace must not stay locked
-                raise
+                if self.version() == len(MIGRATIONS):  # never migrate behind a reader's back
+                    self.interrupted = self.interrupt_stale_runs()
+            finally:
+                w.close()
+        self.db = self._connect(True)
 
     def __enter__(self) -> "Workspace":
         return self

@@ -3,8 +3,10 @@
 A contact is processed when its transcript and its analysis are stored (one transaction, by
 save_transcripts); that, not the journal, is what a restarted run trusts. run_inputs logs each
 input's outcome per run (done, failed, skipped, duplicate); stage_marks says which later
-stages have run for a stored contact. Both are written after the records they describe, so a
-kill in between only makes the next run redo an idempotent step.
+stages have run for a stored contact; night_marks says when a night stage (the dashboard, the
+export), which covers the whole workspace, last finished, so a restart knows it is still due.
+All are written after the records they describe, so a kill in between only makes the next run
+redo an idempotent step.
 """
 
 from __future__ import annotations
@@ -70,6 +72,23 @@ class RunJournal:
             self.db.execute("DELETE FROM stage_marks WHERE stage = $2 AND transcript_id IN "
                             "(SELECT unnest($1))", [list(ids), stage])
             self._insert("stage_marks", [(i, stage, run_id, utc_now()) for i in ids])
+
+    def mark_night(self, stage: str, run_id: str) -> None:
+        """A night stage (report, export) finished over the workspace as it is now."""
+        with self.transaction():
+            self.db.execute("DELETE FROM night_marks WHERE stage = ?", [stage])
+            self.db.execute("INSERT INTO night_marks VALUES (?, ?, ?)", [stage, run_id, utc_now()])
+
+    def night_pending(self, stage: str) -> bool:
+        """Is a night stage due: never finished, or contacts or later-stage results were stored
+        after it last finished (a run killed before its dashboard, say)?"""
+        row = self.db.execute("SELECT done_at FROM night_marks WHERE stage = ?", [stage]).fetchone()
+        if row is None:
+            return True
+        changed = self.db.execute(
+            "SELECT greatest((SELECT max(stored_at) FROM transcripts), (SELECT max(stored_at) FROM "
+            "analyses), (SELECT max(done_at) FROM stage_marks))").fetchone()[0]
+        return changed is not None and changed > row[0]
 
     def stored_pairs(self, ids: list[str]) -> list[tuple[Transcript, Analysis]]:
         """(transcript, analysis) of stored contacts, in the order of `ids`."""

@@ -169,7 +169,11 @@ class RunStore:
              json.dumps(models or [], ensure_ascii=False, default=str), error, run_id])
         _LIVE.discard(run_id)
 
-    def update_run(self, run_id: str, *, models=None, config_hash: str | None = None) -> None:
+    def update_run(self, run_id: str, *, models=None, config_hash: str | None = None,
+                   stages: dict | None = None) -> None:
+        if stages is not None:
+            self.db.execute("UPDATE runs SET stages = ? WHERE run_id = ?",
+                            [json.dumps(stages, ensure_ascii=False, default=str), run_id])
         if models is not None:
             self.db.execute("UPDATE runs SET models = ? WHERE run_id = ?",
                             [json.dumps(models, ensure_ascii=False, default=str), run_id])

@@ -79,6 +79,12 @@ MIGRATIONS = [
     """
     ALTER TABLE runs ADD COLUMN error VARCHAR;
     """,
+    # 7: the night stages of `voc run` (report, export) in the journal: when each last finished
+    # over the workspace, and in the run record which stages ran, were skipped or failed
+    """
+    CREATE TABLE night_marks (stage VARCHAR PRIMARY KEY, run_id VARCHAR, done_at TIMESTAMPTZ);
+    ALTER TABLE runs ADD COLUMN stages JSON;
+    """,
 ]
 
 
