@@ -245,7 +245,7 @@ def test_generated_cases_are_what_they_claim():
 @pytest.mark.parametrize("text, expected", [
     ("卡号是6222021234567890128，你查一下。", "卡号是[银行卡]，你查一下。"),
     ("我念一下卡号啊，6222 0212 3456 7890 128。", "我念一下卡号啊，[银行卡]。"),
-    ("我叫张伟，身份证号码44030419851231002X，你看对不对？", "我叫张伟，身份证号码[身份证]，你看对不对？"),
+    ("我叫张伟，身份证号码44030419851231002X，你看对不对？", "我叫[姓名]，身份证号码[身份证]，你看对不对？"),
     ("身份证号是44030419851231002x。", "身份证号是[身份证]。"),
     ("我现在手机号是13812345678。", "我现在手机号是[手机号]。"),
     ("打我手机吧，+86 138-1234-5678。", "打我手机吧，[手机号]。"),
@@ -345,7 +345,8 @@ def test_redact_transcript_keeps_timing_and_roles():
         "您好，请问有什么可以帮您？", "我卡丢了，卡号[银行卡]。", "好的，请您留个电话。",
         "[手机号]。", "[手机号]。", "[手机号]。"]
     assert out.text == "".join(u.text for u in out.utterances)
-    assert counts == {"card": 1, "id": 0, "mobile": 1, "landline": 0, "email": 0, "number": 0}
+    assert counts == {"card": 1, "id": 0, "mobile": 1, "landline": 0, "email": 0, "number": 0,
+                      "name": 0, "address": 0, "wechat": 0, "qq": 0, "plate": 0}
     for a, b in zip(t.utterances, out.utterances):
         assert (a.start, a.end, a.speaker, a.role, a.emotion, a.features) == (b.start, b.end, b.speaker, b.role,
                                                                                 b.emotion, b.features)

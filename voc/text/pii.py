@@ -36,9 +36,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from voc.schema import Transcript
+from voc.text.pii_context import find_context
 
 TAGS = {"card": "银行卡", "id": "身份证", "mobile": "手机号", "landline": "电话",
-        "email": "邮箱", "number": "号码"}
+        "email": "邮箱", "number": "号码", "name": "姓名", "address": "地址", "wechat": "微信号",
+        "qq": "QQ号", "plate": "车牌号"}
+_DIGIT_KINDS = {"card", "id", "mobile", "landline", "number"}
 GENERIC_MIN = 11  # read-out digits failing every check, redacted as `number` from this length
 
 _ZH_DIGITS = "零〇○洞一幺二两三四五六七八九"
@@ -53,6 +56,16 @@ _IS_ZH = re.compile(f"[{_ZH_DIGITS}叉]")
 
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
                     r"\.[A-Za-z]{2,}", re.ASCII)
+# spoken: lihua96 at qq dot com, lihua96艾特一六三点com (scan copy: spoken digits are digits)
+_SPOKEN_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*(?: ?(?:艾特|爱特|@) ?| (?:at|AT) )"
+    r"(?:[A-Za-z0-9-]+|扣扣)(?:(?: ?(?:点|\.) ?| (?:dot|DOT) )[A-Za-z0-9-]+)*"
+    r"(?: ?(?:点|\.) ?| (?:dot|DOT) )(?:com|cn|net|org|edu|gov|cc|io|co|me|info|biz|COM|CN|NET|ORG)(?![A-Za-z0-9])")
+_ZH_COMMA = re.compile(r"(?<=[零〇○洞一幺二两三四五六七八九叉]) ?,(?= ?[零〇○洞一幺二两三四五六七八九叉])")
+# an amount: 余额16234746553元, ¥13812345678
+_AMOUNT_AFTER = re.compile(r"\s*(?:元|块|圆|万|亿|角|美元|美金|港币|港元|欧元|日元|英镑|人民币|RMB|rmb)")
+_AMOUNT_BEFORE = re.compile(r"(?:[¥￥$]|RMB|rmb|余额|金额|欠款|本金|利息|总额|共计|合计|总计)"
+                            r"(?:是|为|有|还有|剩|剩下)?[\s:：]*$")
 _TIGHT = r"(?: {1,2}| ?[-–—] ?|\) ?| ?\()"
 _LOOSE = r"(?:[，、。]{1,2} ?)"
 _RUN = re.compile(rf"(?<![0-9])(?:\(\+?|\+ ?)?[0-9](?:(?:{_TIGHT}|{_LOOSE})?[0-9]){{9,}}"
@@ -255,9 +268,18 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
     if not text:
         return []
     scan = text.translate(_SCAN)
+    if "," in text:  # 一,八,六,六: ASCII commas between spoken digits join like Chinese ones
+        spots = [m.start() for m in _ZH_COMMA.finditer(text)]
+        if spots:
+            chars = list(scan)
+            for i in spots:
+                chars[i] = "，"
+            scan = "".join(chars)
     found: list[tuple[int, int, str]] = []
     if "@" in scan:
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(scan)]
+    if "艾特" in scan or "爱特" in scan or " at " in scan or " AT " in scan or "@ " in scan or " @" in scan:
+        found += [(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer(scan)]
     for m in _RUN.finditer(scan):
         s, e = m.start(), m.end()
         if (s > 1 and scan[s - 1] == "." and scan[s - 2].isdigit()) or \
@@ -271,7 +293,11 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
                     continue
                 if kind == "card" and _mistyped_id(scan, start, end):
                     continue
+                if kind != "id" and (_AMOUNT_AFTER.match(scan, end)
+                                     or _AMOUNT_BEFORE.search(scan, max(0, start - 8), start)):
+                    continue  # 余额16234746553元: an amount
                 found.append((start, end, kind))
+    found += find_context(text, scan)
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
     out, last = [], -1
     for start, end, kind in found:
@@ -282,7 +308,7 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
 
 
 def _tag(match: PiiMatch, keep_last: int, scan: str | None = None) -> str:
-    if keep_last <= 0 or match.kind == "email":
+    if keep_last <= 0 or match.kind not in _DIGIT_KINDS:
         return f"[{match.tag}]"
     digits = re.sub(r"[^0-9X]", "", (scan or match.text.translate(_SCAN)))
     return f"[{match.tag}尾号{digits[-keep_last:]}]"

@@ -1,0 +1,199 @@
+"""Customer data found by context: names, home addresses, WeChat/QQ ids and licence plates.
+
+Used by `voc.text.pii.find_pii`; each finder takes the text and its scan copy (same length,
+full-width folded, spoken digits as Arabic digits) and returns (start, end, kind) spans.
+
+- `name`: a common surname (百家姓, single or compound) after a cue (我叫, 名字叫, 姓名：, 户名,
+  持卡人, 联系人, 收件人 …) or before a title (先生, 女士, 小姐, 经理, 老师 …). jieba's posseg
+  person-name tag (`nr`) says how long the name is, and alone confirms weak cues (我是, 本人,
+  客户 + a name ending the clause); it only runs on a short window at a cue, cached. The
+  title stays: 王先生 becomes [姓名]先生, so a QA reader still sees how the agent addressed
+  the customer; 先生/女士 alone and 客户经理 are never touched.
+- `address`: a street and house number (桂林路23号) or an estate and a unit (阳光小区3栋2单元),
+  after a cue (地址是, 住在, 家住 …) or not, with the district, town, road and unit parts.
+  The leading province and city stay (河南省商丘市[地址]): a city alone is not a home address,
+  so 收货地址是杭州 or 我是福建泉州的 keep their place names. An address followed by 银行,
+  支行, 营业厅, 公司 … is a business, not a customer's home, and stays.
+- `wechat`: an id after 微信/微信号/vx/wx (6-20 letters, digits, _ or -, starting with a letter;
+  not 公众号); `qq`: 5-11 digits after QQ/QQ号/扣扣 (spoken digits too).
+- `plate`: province abbreviation + letter + 5 serial characters (at least 3 digits, no I/O),
+  or 6 for new-energy plates, or 4 + 挂/学/警/港/澳.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+SURNAMES_1 = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石金贾夏付韦邹熊孟秦阎薛侯雷白龙段郝孔邵史毛常万顾赖武"
+    "康贺严尹钱施牛洪龚汤陶黎温莫易樊乔文安殷颜庄章鲁倪庞邢俞翟蓝聂齐向申葛柴伍覃骆关焦柳欧"
+    "祝纪尚毕耿芦左季管符辛苗詹曲靳祁路涂兰甘裴梅童翁霍游阮尤岳柯牟滕谷舒卜成饶宁凌盛单冉鲍"
+    "包屈房喻解蒲卫简时连车项闵邬吉党阳司费蒙席晏隋古强穆姬宫景米麦谈柏瞿艾沙鄢桂窦郁缪畅巩"
+    "卓褚栾戚冷宗全邱方")
+SURNAMES_2 = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "公孙", "夏侯", "尉迟",
+              "长孙", "宇文", "司徒", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台"}
+_HAN = r"\u4e00-\u9fff"
+_SUR = "|".join(sorted(SURNAMES_2)) + "|[" + "".join(sorted(SURNAMES_1)) + "]"
+
+# -- names ----------------------------------------------------------------------------------
+
+# strong cues: what follows is a name when it starts with a surname
+_STRONG = (r"我叫|名字叫|名字是|叫做|姓名(?:是|为|叫)?|户名(?:是|为)?|持卡人(?:是|为|叫)?|联系人(?:是|为)?|"
+           r"收件人(?:是|为)?|收货人(?:是|为)?|开户人(?:是|为)?|借款人(?:是|为)?|账户名(?:是|为)?")
+_WEAK = r"我是|本人是|本人|客户是|客户"
+_CUE = re.compile(rf"(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[:：\s]*(?=(?:{_SUR}))")
+_SURNAME_ONLY = re.compile(rf"(?:我|免贵|本人)姓(?P<s>{_SUR})(?![{_HAN}]?[{_HAN}]?(?:的|氏))")
+_TITLES = ("先生", "女士", "小姐", "太太", "夫人", "老师", "师傅", "经理", "主管", "主任", "阿姨")
+_TITLE = re.compile("|".join(_TITLES))
+_CLAUSE_END = re.compile(r"[，。！？、,.!?\s]|$|本人|啊|呀|吧|呢|哈")
+# words ending in a surname character that come before a title
+_NOT_BEFORE_TITLE = {"对方", "双方", "男方", "女方", "这位", "那位", "各位"}
+
+
+@lru_cache(maxsize=4096)
+def _posseg(window: str) -> tuple[tuple[str, str], ...]:
+    from voc.text.normalize import _jieba
+
+    _jieba()  # the shared tokenizer, banking dictionary included
+    import jieba.posseg as pseg
+
+    return tuple((w.word, w.flag) for w in pseg.cut(window))
+
+
+def _surname_len(text: str, i: int) -> int:
+    if text[i:i + 2] in SURNAMES_2:
+        return 2
+    return 1 if text[i:i + 1] in SURNAMES_1 else 0
+
+
+def _name_after(text: str, i: int, strong: bool) -> int:
+    """End of a name starting at `i` (a surname), or `i` when there is none."""
+    sur = _surname_len(text, i)
+    if not sur:
+        return i
+    window = text[i:i + 6]
+    words = _posseg(window)
+    first, flag = words[0] if words else ("", "")
+    end = i
+    if flag.startswith("nr") and sur < len(first) <= sur + 2 and first[:sur] == text[i:i + sur]:
+        end = i + len(first)
+    elif strong:  # jieba does not know the name: the Han run after the surname, one or two characters
+        run = re.match(rf"[{_HAN}]{{1,3}}", text[i + sur:i + sur + 3])
+        n = len(run.group()) if run else 0
+        if n >= 1:
+            end = i + sur + min(n, 2)
+    if end > i and not strong and not _CLAUSE_END.match(text, end):
+        return i  # 我是张家港的: a weak cue needs the name to end the clause
+    return end
+
+
+def find_names(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _CUE.finditer(text):
+        start = m.end()
+        end = _name_after(text, start, strong=bool(m.group("strong")))
+        if end > start:
+            out.append((start, end, "name"))
+    for m in _SURNAME_ONLY.finditer(text):
+        out.append((m.start("s"), m.end("s"), "name"))
+    for m in _TITLE.finditer(text):
+        p = m.start()
+        if p == 0 or text[p - 2:p] in _NOT_BEFORE_TITLE:
+            continue
+        if text[p - 2:p] in SURNAMES_2:
+            out.append((p - 2, p, "name"))
+            continue
+        base = max(0, p - 4)
+        tok, ts = "", base  # the jieba word that holds the character before the title
+        for w, flag in _posseg(text[base:p + len(m.group())]):
+            if ts <= p - 1 < ts + len(w):
+                tok = (w, flag)
+                break
+            ts += len(w)
+        if not tok:
+            continue
+        word, flag = tok
+        if flag.startswith("nr") and _surname_len(word, 0) and ts + len(word) == p and len(word) <= 4:
+            out.append((ts, p, "name"))  # 王健女士, 陈小明先生
+        elif _surname_len(text, p - 1) and (len(word) == 1 or flag.startswith("nr") and ts == p - 1):
+            out.append((p - 1, p, "name"))  # 王先生 (jieba: 王先生/nr), 朱女士 (朱/nr)
+    return out
+
+
+# -- addresses ------------------------------------------------------------------------------
+
+_NUM = r"[0-9十百零一二三四五六七八九两]{1,5}"
+_UNIT = rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组)|[-－#]{_NUM}(?:室|号)?)"
+_ESTATE = r"(?:小区|花园|公寓|家园|新村|苑|大厦|宿舍|村)"
+_ANCHOR = re.compile(
+    rf"(?:大道|大街|路|街|巷|弄|胡同){_NUM}(?:号|弄)(?:院)?(?:[{_HAN}]{{2,8}}?{_ESTATE})?{_UNIT}*"  # 桂林路23号
+    rf"|{_ESTATE}{_UNIT}+"                                                 # 阳光小区3栋2单元
+    rf"|(?<=[镇乡])[{_HAN}]{{1,6}}?村(?:{_NUM}组)?{_UNIT}*")                  # 李楼乡王庄村
+_LEFT_STOP = set("在住是到于的我家址为了和与及从向往去寄送把被给就都也还")
+_PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+              "广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
+_KEEP = re.compile(rf"(?:(?:{_PROVINCES})(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区)?|[{_HAN}]{{2,6}}?(?:省|自治区))?"
+                   rf"(?:[{_HAN}]{{2,4}}?市)?")
+_BUSINESS = re.compile(rf"的?[{_HAN}]{{0,8}}?(?:银行|支行|分行|营业厅|网点|营业部|公司|门店|店|中心|派出所|法院|医院|学校|"
+                       rf"办事处|工商局|政府|大厦)")
+_AT_BUSINESS = re.compile(r"(?:位于|坐落于|坐落在|门店|网点|营业厅|支行|分行)[:：]?$")
+
+
+def find_addresses(text: str, scan: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _ANCHOR.finditer(scan):
+        start = m.start()
+        while start > 0 and m.start() - start < 16 and "\u4e00" <= text[start - 1] <= "\u9fff" \
+                and text[start - 1] not in _LEFT_STOP:
+            start -= 1
+        keep = _KEEP.match(scan, start, m.start())
+        if keep and keep.end() > start:
+            start = keep.end()
+        if m.start() - start < (2 if scan[m.start()] in "路街巷弄胡大" else 1) or _BUSINESS.match(scan, m.end()) or _AT_BUSINESS.search(scan, max(0, start - 6), start):
+            continue  # no street, estate or village name; or a business address
+        out.append((start, m.end(), "address"))
+    return out
+
+
+# -- WeChat, QQ, plates ---------------------------------------------------------------------
+
+_WECHAT = re.compile(r"(?:微信号?|微信账号|微信ID|vx号?|wx号?|v信|weixin|wechat)(?:号码|号|id)?(?:是|为|:|：)?\s*"
+                     r"(?P<id>wxid_[A-Za-z0-9_-]{4,}|[A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
+_NOT_ID = {"wechat", "weixin", "iphone", "android", "online", "message"}
+_QQ = re.compile(r"(?:qq|扣扣)(?:号码|号|账号)?(?:是|为|:|：)?\s*(?P<id>[1-9][0-9]{4,10})(?![0-9])", re.IGNORECASE)
+_PLATE = re.compile(r"(?<![A-Za-z0-9])[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·• ]?"
+                    r"(?P<serial>[A-HJ-NP-Z0-9]{5,6}|[A-HJ-NP-Z0-9]{4}[挂学警港澳])(?![A-Za-z0-9])")
+
+
+def find_ids(text: str, scan: str) -> list[tuple[int, int, str]]:
+    out = []
+    if "信" in scan or "x" in scan or "X" in scan or "w" in scan or "W" in scan:
+        for m in _WECHAT.finditer(scan):
+            if m.group("id").lower() not in _NOT_ID:
+                out.append((m.start("id"), m.end("id"), "wechat"))
+    if "q" in scan or "Q" in scan or "扣扣" in scan:
+        out += [(m.start("id"), m.end("id"), "qq") for m in _QQ.finditer(scan)]
+    for m in _PLATE.finditer(scan):
+        serial = m.group("serial")
+        if sum(c.isdigit() for c in serial) >= 3 and (len(serial) < 6 or serial[0] in "DF" or serial[-1] in "DF"):
+            out.append((m.start(), m.end(), "plate"))
+    return out
+
+
+_NAME_HINT = re.compile(rf"叫|姓|名|户名|持卡人|联系人|收件人|收货人|开户人|借款人|我是|本人|客户|{'|'.join(_TITLES)}")
+_ADDRESS_HINT = re.compile(r"[路街巷弄胡区苑园寓厦舍村]")
+_ID_HINT = re.compile(r"[信xXwWqQ扣]|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]")
+
+
+def find_context(text: str, scan: str) -> list[tuple[int, int, str]]:
+    """Names, addresses, WeChat/QQ ids and plates; each finder runs only when its cue characters occur."""
+    out = []
+    if _NAME_HINT.search(text):
+        out += find_names(text)
+    if _ADDRESS_HINT.search(text):
+        out += find_addresses(text, scan)
+    if _ID_HINT.search(scan):
+        out += find_ids(text, scan)
+    return out
