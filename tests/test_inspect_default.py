@@ -15,7 +15,9 @@ from voc.sources import RowError, read_records
 
 ALL_RULES = {"identity_verification", "risk_disclosure", "guaranteed_return", "abusive_language",
              "escalation_unhandled", "greeting", "self_identification", "closing",
-             "apology_on_complaint", "dismissive_language", "dead_air", "overtalk", "fast_speech"}
+             "apology_on_complaint", "dismissive_language", "dead_air", "overtalk", "fast_speech",
+             "violent_collection", "fraud_assist", "account_change_unverified", "suitability",
+             "complaint_obstruction"}
 
 
 def with_turns(replace: dict[int, tuple] | None = None, insert: dict[int, list] | None = None,
@@ -76,8 +78,11 @@ FAILING = {
         ("a", "另外给您推荐一款我们行的基金，今年以来收益率有百分之八。"),
         ("c", "哦，那我考虑一下。")]}),
     "abusive_language": with_turns(insert={7: [
+        ("c", "这个账单日我还是没听明白。"),
+        ("a", "我都讲了三遍了，你是不是听不懂人话？")]}),
+    "violent_collection": with_turns(insert={7: [
         ("c", "这个月手头紧，能不能晚几天还？"),
-        ("a", "你这种人就是老赖，再不还我们就联系你单位。")]}),
+        ("a", "再不还我们就联系你单位，打给你通讯录里的人。")]}),
 }
 
 
@@ -190,7 +195,7 @@ def test_threat_and_dissatisfaction_still_fire_in_chats():
 # -- the demo set end to end ----------------------------------------------------------------
 
 LABELS = {"greeting": "no_greeting", "self_identification": "no_job_id", "closing": "no_closing",
-          "guaranteed_return": "forbidden_promise", "abusive_language": "abusive_collection",
+          "guaranteed_return": "forbidden_promise", "violent_collection": "abusive_collection",
           "dead_air": "silence_without_notice", "risk_disclosure": "no_risk_disclosure"}
 
 
@@ -207,7 +212,7 @@ def test_demo_set_findings_match_its_scripted_issues():
     for rule, c in counts.items():
         recall = c[(True, True)] / max(1, c[(True, True)] + c[(True, False)])
         assert recall >= 0.95, (rule, c)
-    for rule in ("greeting", "self_identification", "closing", "guaranteed_return", "abusive_language"):
+    for rule in ("greeting", "self_identification", "closing", "guaranteed_return", "violent_collection"):
         c = counts[rule]
         assert c[(False, True)] <= 0.02 * sum(c.values()), (rule, c)
 
@@ -222,9 +227,11 @@ def test_jddc_bank_rules_rarely_fire_and_timing_is_not_applicable():
     ins = default_inspector()
     rates = {r["rule"]: r for r in hit_rates([ins.inspect(t).to_dict() for t in ts], rs.rules)}
     for rule in ("identity_verification", "risk_disclosure", "guaranteed_return", "abusive_language",
-                 "escalation_unhandled", "dismissive_language"):
+                 "escalation_unhandled", "dismissive_language", "violent_collection", "fraud_assist",
+                 "suitability", "complaint_obstruction"):
         assert rates[rule]["rate"] <= 0.01, rates[rule]
     for rule in ("dead_air", "overtalk", "fast_speech"):
         assert rates[rule]["applied"] == 0 and rates[rule]["not_applicable"] == len(ts)
+    assert rates["account_change_unverified"]["rate"] <= 0.03   # e-commerce 换绑手机号, see docs
     assert rates["apology_on_complaint"]["rate"] <= 0.02
     assert rates["closing"]["rate"] <= 0.06

@@ -48,13 +48,16 @@ def inspect(
         return
     if input is None:
         raise typer.BadParameter("give INPUT (transcripts.jsonl or a table of texts), or --list-rules")
+    from voc.paths import models_dir
+
     inspector = Inspector(rs, agent_pattern=cfg["inspect.agent_pattern"] or None,
-                          redact=cfg["privacy.redact"])
+                          redact=cfg["privacy.redact"], models_root=models_dir(cfg))
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
     run_cfg = cfg.flat() | {"rules_files": rs.paths, "rules_digest": rs.digest}
     with common.workspace(cfg, no_store) as ws, common.run(ws, "inspect", run_cfg) as run:
-        s = inspect_batch(records, inspector, run, out=out, scorecards_out=scorecards)
+        s = inspect_batch(records, inspector, run, out=out, scorecards_out=scorecards,
+                          pass_score=float(cfg["report.qa_pass_score"]))
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,
                "workspace": str(ws.path) if ws else None}
     if as_json:
@@ -62,8 +65,13 @@ def inspect(
     else:
         n_bad = s["bad_rows"]
         top = sorted((r for r in s["rules"] if r["hits"]), key=lambda r: -r["rate"])[:5]
+        cov = s["coverage"]
+        rate = f"{s['pass_rate']:.1%}" if s["pass_rate"] is not None else "—"
         common.err(f"inspected {s['inspected']} contacts" + (f" ({n_bad} bad rows skipped)" if n_bad else "")
-                   + f" in {s['seconds']:.1f} s: {s['findings']} findings, mean score {s['mean_score']}"
+                   + f" in {s['seconds']:.1f} s: 已质检 {cov['full']}, 部分质检 {cov['partial']} and "
+                   f"未质检 {cov['none']} (not in the pass rate); pass rate {rate} (score >= "
+                   f"{s['pass_score']:g}, no veto; {s['vetoed']} vetoed), mean score {s['mean_score']}, "
+                   f"{s['findings']} findings"
                    + ("; most frequent: " + ", ".join(f"{r['rule']} {r['rate']:.0%}" for r in top)
                       if top else "") + (f" -> {out}" if out else ""))
     if s["bad_rows"]:
@@ -74,13 +82,14 @@ def _print_rules(rs, as_json: bool) -> None:
     from voc.inspect.expr import to_text
 
     rows = [{"id": r.id, "name": r.name, "category": r.category, "severity": r.severity,
-             "deduct": r.deduct, "when": to_text(r.when),
+             "deduct": r.deduct, "veto": r.veto, "core": r.core, "when": to_text(r.when),
              "conditions": [c.id for c in r.conditions.values()], "file": r.source}
             for r in rs.rules]
     if as_json:
         common.echo_json({"rules": rows, "files": rs.paths, "digest": rs.digest})
         return
     for r in rows:
+        flags = ("一票否决 " if r["veto"] else "") + ("核心 " if r["core"] else "")
         typer.echo(f"{r['id']:<24} {r['category']}  {r['severity']:<8} -{r['deduct']:<4g} "
-                   f"{r['name']}  [{r['when']}]")
+                   f"{flags}{r['name']}  [{r['when']}]")
     common.err(f"{len(rows)} rules from {', '.join(rs.paths)}")

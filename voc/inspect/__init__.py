@@ -15,7 +15,7 @@ scoring (scores, scorecards, hit rates), review (the review state machine).
 from voc.inspect.evaluate import Inspector
 from voc.inspect.model import CallResult, Finding, Rule, RuleSet
 from voc.inspect.rules import DEFAULT_RULES, load_rules
-from voc.inspect.scoring import hit_rates, scorecards
+from voc.inspect.scoring import coverage_counts, hit_rates, scorecards
 
 
 def inspect_all(transcripts, rules: RuleSet | None = None, **kw):
@@ -26,13 +26,15 @@ def inspect_all(transcripts, rules: RuleSet | None = None, **kw):
 
 
 def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_out=None,
-                  commit_every: int = 1000) -> dict:
+                  commit_every: int = 1000, pass_score: float = 80.0) -> dict:
     """`voc inspect`: inspect `records` (Transcripts, and voc.sources.RowError for rows that
     cannot be used, which go to `run.fail`) inside `run` (a voc.store.Run). One line per
     contact goes to `out` (JSONL, in place only when the batch finishes); results are stored
     in the run's workspace every `commit_every` contacts; agent and team scorecards and rule
     hit rates go to `scorecards_out` (JSON). Returns the summary (inspected, bad_rows,
-    findings, mean_score, seconds, rules files and digest, agents, teams, rules = hit rates)."""
+    findings, coverage = full/partial/none counts, vetoed, passed and pass rate over the fully
+    inspected contacts, mean_score (fully inspected), seconds, rules files and digest, agents,
+    teams, rules = hit rates)."""
     import json
 
     from voc.files import open_out, write_text
@@ -56,22 +58,26 @@ def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_ou
             if fh:
                 fh.write(json.dumps(d, ensure_ascii=False) + "\n")
             calls.append({k: d[k] for k in ("agent_id", "team", "score", "rules_applied",
-                                            "not_applicable")}
+                                            "not_applicable", "coverage")}
                          | {"findings": [{"rule": f.rule, "category": f.category,
-                                          "deduct": f.deduct} for f in r.findings]})
+                                          "deduct": f.deduct, "veto": f.veto} for f in r.findings]})
             batch.append(r)
             run.ok()
             if len(batch) >= commit_every:
                 flush()
         flush()
     seconds = run.seconds
-    cards = {"agents": scorecards(calls, "agent"), "teams": scorecards(calls, "team"),
-             "rules": hit_rates(calls, rs.rules)}
+    cards = {"agents": scorecards(calls, "agent", pass_score),
+             "teams": scorecards(calls, "team", pass_score), "rules": hit_rates(calls, rs.rules)}
     if scorecards_out:
         write_text(scorecards_out, json.dumps(cards, ensure_ascii=False, indent=2) + "\n")
-    mean = round(sum(c["score"] for c in calls) / len(calls), 1) if calls else None
+    cov = coverage_counts(calls, pass_score)
     return {"inspected": len(calls), "bad_rows": run.failed,
-            "findings": sum(len(c["findings"]) for c in calls), "mean_score": mean,
+            "findings": sum(len(c["findings"]) for c in calls),
+            "coverage": {"full": cov["inspected_full"], "partial": cov["partial"],
+                         "none": cov["uninspected"]},
+            "vetoed": cov["vetoed"], "passed": cov["passed"], "pass_rate": cov["pass_rate"],
+            "pass_score": pass_score, "mean_score": cov["mean_score"],
             "seconds": round(seconds, 2), "rules": rs.paths, "rules_digest": rs.digest, **cards}
 
 
@@ -85,13 +91,16 @@ def run_stage(batch, ws, run_id: str | None, settings) -> dict:
     key = (settings["inspect.rules"], settings["inspect.agent_pattern"], settings["privacy.redact"])
     if key not in _STAGE:
         _STAGE.clear()
+        from voc.paths import models_dir
+
         _STAGE[key] = Inspector(load_rules(key[0] or None), agent_pattern=key[1] or None,
-                                redact=key[2])
+                                redact=key[2], models_root=models_dir(settings))
     inspector = _STAGE[key]
     results = [inspector.inspect(t) for t, *_ in batch]
     ws.save_inspections(results, run_id, inspector.rules.digest)
     return {"inspected": len(results), "findings": sum(len(r.findings) for r in results)}
 
 
-__all__ = ["CallResult", "DEFAULT_RULES", "Finding", "Inspector", "Rule", "RuleSet", "hit_rates",
+__all__ = ["CallResult", "DEFAULT_RULES", "Finding", "Inspector", "Rule", "RuleSet", "coverage_counts",
+           "hit_rates",
            "inspect_all", "inspect_batch", "load_rules", "run_stage", "scorecards"]

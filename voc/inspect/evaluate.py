@@ -8,8 +8,18 @@ overlaps). An `anchor` keeps the hits that stand before/after/around a hit of an
 - None (not applicable) when the contact has no utterances of the role, when a timing condition
   or a position in seconds meets a contact without timing (chats, tickets), or when its anchor
   is not applicable; the rule is then not applicable unless the other conditions decide it;
-- True/False from the hits: at least `min_hits` (match any, regex, similar, timing); every
-  keyword (all); N distinct keywords (at_least); no hit (none).
+- True/False from the hits: at least `min_hits` (match any, regex, similar, semantic, risk,
+  timing); every keyword (all); N distinct keywords (at_least); no hit (none).
+
+`semantic` conditions compare utterance vectors (voc.embedding, e5-small) with the rule's example
+sentences: the examples are embedded once per Inspector, and only the utterances the condition's
+role and position let through are embedded (a rule set without semantic rules never loads the
+embedder). `risk` conditions are the hits of risk signals (voc/data/risk.yaml, voc.analyze.risk)
+on the contact, so a QA rule can anchor on a suspected fraud or a vulnerable customer.
+
+Coverage: a contact on which every core rule (`core: true`; without any, every rule without a
+timing check) applied is fully inspected (已质检); some: 部分质检; none: 未质检 and no score.
+A finding of a `veto` rule (一票否决) fails the contact whatever its score.
 
 A rule that evaluates True gives one finding per contact with the evidence of the conditions
 that made it true: hits (utterance index, time span, matched text) of present conditions, and
@@ -27,7 +37,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from voc.inspect import expr, timing
-from voc.inspect.model import Anchor, CallResult, Condition, Finding, Hit, Rule, RuleSet
+from voc.inspect.model import TEXT_KINDS, TIMING_KINDS, Anchor, CallResult, Condition, Finding, Hit, Rule, RuleSet
 from voc.inspect.rules import _compact
 from voc.inspect.scoring import agent_regex, call_time, resolve_people, score_of
 from voc.schema import Transcript, Utterance
@@ -84,14 +94,36 @@ class Inspector:
     (group `agent` or the first group; optional group `team`) when meta has no agent_id.
     `redact`: mask card/ID/phone numbers in evidence excerpts."""
 
-    def __init__(self, rules: RuleSet, agent_pattern: str | None = None, redact: bool = True):
+    def __init__(self, rules: RuleSet, agent_pattern: str | None = None, redact: bool = True,
+                 models_root=None):
         self.rules = rules
         self.agent_re = agent_regex(agent_pattern)
         self.redact = redact
+        self.models_root = models_root          # for semantic conditions (voc.embedding)
+        self._examples: dict[int, object] = {}  # id(condition) -> example vectors
+        core = [r.id for r in rules.rules if r.core]
+        self.core = set(core or [r.id for r in rules.rules
+                                 if not any(c.kind in TIMING_KINDS for c in r.conditions.values())])
+
+    def embedder(self):
+        from voc.embedding import embedder
+
+        if self.models_root is None:
+            from voc.config import load_settings
+            from voc.paths import models_dir
+
+            self.models_root = models_dir(load_settings())
+        return embedder(self.models_root)
+
+    def example_vectors(self, c: Condition):
+        if id(c) not in self._examples:
+            self._examples[id(c)] = self.embedder().passages(c.examples)
+        return self._examples[id(c)]
 
     def inspect(self, t: Transcript) -> CallResult:
         agent_id, team = resolve_people(t, self.agent_re)
         call = Call(t, self.rules.unknown_role, agent_id, team)
+        call.inspector = self
         findings, na, applied = [], {}, []
         for rule in self.rules.rules:
             results: dict[str, Res] = {}
@@ -109,9 +141,16 @@ class Inspector:
             applied.append(rule.id)
             if v:
                 findings.append(self._finding(rule, call, res))
+        coverage, note = _coverage(self.core, applied, na)
+        roles = t.meta.get("roles") if isinstance(t.meta.get("roles"), str) else None
+        if roles == "guess":
+            for f in findings:
+                f.evidence.append({"detail": "角色为按话术推测（单声道录音），请复核说话人"})
         return CallResult(id=t.id, source=t.source, channel=t.channel, agent_id=agent_id,
-                          team=team, call_at=call_time(t), score=score_of(findings),
-                          findings=findings, not_applicable=na, rules=applied)
+                          team=team, call_at=call_time(t),
+                          score=score_of(findings) if coverage != "none" else None,
+                          findings=findings, not_applicable=na, rules=applied,
+                          coverage=coverage, coverage_note=note, roles=roles)
 
     def _finding(self, rule: Rule, call: Call, res) -> Finding:
         evidence, key = [], set()
@@ -134,7 +173,7 @@ class Inspector:
                                 .encode()).hexdigest()[:16]
         return Finding(id=digest, rule=rule.id, name=rule.name, category=rule.category,
                        severity=rule.severity, deduct=rule.deduct, message=rule.message,
-                       evidence=evidence)
+                       evidence=evidence, veto=rule.veto)
 
     def _evidence(self, h: Hit, call: Call) -> dict:
         d = h.to_dict()
@@ -171,11 +210,23 @@ class Inspector:
         return _LONG_DIGITS.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), text)
 
 
+def _coverage(core: set[str], applied: list[str], na: dict[str, str]) -> tuple[str, str]:
+    """full / partial / none, and why core rules could not apply."""
+    missing = [r for r in na if r in core]
+    if not missing:
+        return "full", ""
+    reasons = sorted({na[r].split(": ", 1)[-1] for r in missing})
+    note = f"{len(missing)} 条核心规则不适用（{'；'.join(reasons)}）：{'、'.join(missing)}"
+    return ("partial" if any(r in core for r in applied) else "none"), note
+
+
 # -- conditions ----------------------------------------------------------------------------
 
 def _condition(c: Condition, call: Call, res) -> Res:
     if c.kind == "meta":
         return _meta(c, call)
+    if c.kind == "risk":
+        return _risk(c, call, res)
     if c.kind == "duration":
         d = call.duration()
         if d is None:
@@ -199,7 +250,7 @@ def _condition(c: Condition, call: Call, res) -> Res:
         else:
             end = call.duration() or 0.0
             scope = [i for i in idx if (call.utts[i].end or call.utts[i].start) > end - n]
-    if c.kind in ("keywords", "regex", "similar"):
+    if c.kind in TEXT_KINDS:
         hits = _text_hits(c, call, scope)
     else:
         hits = _timing_hits(c, call, scope)
@@ -224,6 +275,10 @@ def _hit(c: Condition, call: Call, i: int, **kw) -> Hit:
 
 
 def _text_hits(c: Condition, call: Call, scope: list[int]) -> list[Hit]:
+    if c.not_script:
+        scope = [i for i in scope if not _stock_line(call.norm[i])]
+    if c.kind == "semantic":
+        return _semantic_hits(c, call, scope)
     hits = []
     for i in scope:
         text = call.norm[i]
@@ -248,6 +303,69 @@ def _text_hits(c: Condition, call: Call, scope: list[int]) -> list[Hit]:
         if found:
             hits.append(_hit(c, call, i, match="、".join(found)))
     return hits
+
+
+STOCK_SHARE = 0.5
+STOCK_CLOSING_CHARS = 24
+_CLOSING = re.compile(r"感谢|再见|拜拜|祝您|祝你|还有(其他|什么|别的)|评价")
+
+
+def _stock_line(text: str) -> bool:
+    """A stock script line: at least half of its characters are agent script phrases
+    (voc/text/script.py), or a short line (≤ 24 characters) with a closing phrase in it
+    ("好的，再次向您致歉，我们会尽快处理，感谢您的来电，再见。")."""
+    from voc.text.script import script_hits, script_share
+
+    core = re.sub(r"[\W_]+", "", text)
+    if not core:
+        return False
+    if script_share(core) >= STOCK_SHARE:
+        return True
+    return len(core) <= STOCK_CLOSING_CHARS and any(_CLOSING.search(h) for h in script_hits(core))
+
+
+def _semantic_hits(c: Condition, call: Call, scope: list[int]) -> list[Hit]:
+    """Utterances whose cosine similarity to an example is at least the threshold; the best
+    example is the match. Only the utterances in scope (role, position, exclude) are embedded."""
+    keep = [i for i in scope if call.norm[i].strip()
+            and not (c.exclude is not None and c.exclude.search(call.norm[i]))]
+    if not keep:
+        return []
+    ins = call.inspector
+    ex = ins.example_vectors(c)
+    X = ins.embedder().passages([call.norm[i] for i in keep])
+    sims = X @ ex.T
+    hits = []
+    for row, i in zip(sims, keep):
+        j = int(row.argmax())
+        if row[j] >= c.threshold:
+            hits.append(_hit(c, call, i, match=c.examples[j], detail=f"语义相似度 {row[j]:.2f}"))
+    return hits
+
+
+def _risk(c: Condition, call: Call, res) -> Res:
+    """Hits of the named risk signals (voc.analyze.risk, default risk rules)."""
+    from voc.analyze import risk
+
+    def hits_of(utts):
+        t = call.t
+        return risk.signal_hits(t, None, risk.default_rules())
+
+    found = [h for h in call.lazy("risk_hits", hits_of) if h["id"] in c.signals]
+    hits = []
+    for h in found:
+        if h.get("negated"):
+            continue
+        i = h["utterance"]
+        hits.append(Hit(c.id, utterance=i, start=h["start"],
+                        end=call.utts[i].end if i is not None else None,
+                        role=call.utts[i].role if i is not None else None,
+                        match=h.get("match"), detail=f"风险信号：{h['name']}"))
+    for a in c.anchors:
+        hits = _anchored(a, hits, call, res)
+        if hits is None:
+            return Res(None, note=f"锚定的条件 {a.condition} 不适用")
+    return Res(len(hits) >= 1, hits)
 
 
 def _kept(c: Condition, low: str, k: str) -> bool:
@@ -338,7 +456,9 @@ def _anchored(a: Anchor, hits: list[Hit], call: Call, res) -> list[Hit] | None:
             return 0 < d <= lim
         return abs(d) <= lim
 
-    return [h for h in hits if any(related(h, x) for x in other.hits) == keep]
+    return [h for h in hits if h.utterance is not None or a.within_s is not None
+            if any(related(h, x) for x in other.hits
+                   if (x.utterance if a.within_s is None else x.start) is not None) == keep]
 
 
 def _meta(c: Condition, call: Call) -> Res:

@@ -14,9 +14,11 @@ CATEGORIES = ("合规", "服务", "风险")
 SEVERITIES = ("low", "medium", "high", "critical")
 ROLES = ("agent", "customer", "any")
 UNKNOWN_ROLES = ("ignore", "agent", "customer")
-TEXT_KINDS = ("keywords", "regex", "similar")
+TEXT_KINDS = ("keywords", "regex", "similar", "semantic")
 TIMING_KINDS = ("silence", "overtalk", "speech_rate", "response_delay", "duration")
-KINDS = TEXT_KINDS + TIMING_KINDS + ("meta",)
+KINDS = TEXT_KINDS + TIMING_KINDS + ("meta", "risk")
+COVERAGE = ("full", "partial", "none")        # 已质检 / 部分质检 / 未质检
+COVERAGE_ZH = {"full": "已质检", "partial": "部分质检", "none": "未质检"}
 MATCHES = ("any", "all", "none", "at_least")
 RELATIONS = ("before", "after", "around", "not_before", "not_after", "not_around")
 POSITIONS = ("first", "last", "first_s", "last_s")
@@ -53,8 +55,13 @@ class Condition:
     regex: re.Pattern | None = None
     patterns: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
-    threshold: float = 85.0
+    threshold: float = 85.0            # similar: rapidfuzz 50-100; semantic: cosine 0-1
     exclude: re.Pattern | None = None
+    not_script: bool = False           # drop hits in stock script lines (voc.text.script)
+    # semantic: example sentences (their vectors are computed once, by the Inspector)
+    examples: list[str] = field(default_factory=list)
+    # risk: ids of risk signals of voc/data/risk.yaml (voc.analyze.risk)
+    signals: list[str] = field(default_factory=list)
     # timing: thresholds in seconds or characters per minute
     over: float | None = None
     under: float | None = None
@@ -70,7 +77,8 @@ class Condition:
             kind, n = self.position
             where = {"first": f"前{n:g}句", "last": f"最后{n:g}句", "first_s": f"前{n:g}秒",
                      "last_s": f"最后{n:g}秒"}[kind]
-        what = [self.label] if self.label else self.keywords or self.phrases or self.patterns
+        what = [self.label] if self.label else (self.keywords or self.phrases or self.examples
+                                                 or self.signals or self.patterns)
         shown = "、".join(what[:3]) + ("…" if len(what) > 3 else "")
         return f"{who}{where}未出现：{shown}" if shown else f"{who}{where}未满足条件 {self.id}"
 
@@ -87,6 +95,8 @@ class Rule:
     when: Any                          # expression tree (voc.inspect.expr)
     source: str = ""                   # file the rule came from
     description: str = ""
+    veto: bool = False                 # 一票否决: a finding fails the contact whatever the score
+    core: bool = False                 # a core conduct rule: not applicable -> 部分质检 / 未质检
 
 
 @dataclass
@@ -127,6 +137,7 @@ class Finding:
     deduct: float
     message: str
     evidence: list[dict[str, Any]]
+    veto: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -134,7 +145,13 @@ class Finding:
 
 @dataclass
 class CallResult:
-    """One inspected contact: its findings, score and the rules that could not apply."""
+    """One inspected contact: its findings, score and the rules that could not apply.
+
+    coverage: full (已质检) when every core rule applied, partial (部分质检) when some did,
+    none (未质检) when none did (no agent speech: a mono recording without roles, a ticket, a
+    table without a role column); `score` is None then. `vetoed`: ids of the veto rules that
+    fired (the contact fails whatever its score). `roles`: how roles were found (meta roles,
+    e.g. "guess"), shown with the findings."""
 
     id: str
     source: str
@@ -142,14 +159,27 @@ class CallResult:
     agent_id: str | None
     team: str | None
     call_at: str | None
-    score: float
+    score: float | None
     findings: list[Finding]
     not_applicable: dict[str, str]      # rule id -> why
     rules: list[str]                    # ids of the rules that were applicable
+    coverage: str = "full"
+    coverage_note: str = ""
+    roles: str | None = None
 
     @property
     def deductions(self) -> float:
         return sum(f.deduct for f in self.findings)
+
+    @property
+    def vetoed(self) -> list[str]:
+        return [f.rule for f in self.findings if f.veto]
+
+    def passed(self, pass_score: float) -> bool | None:
+        """True/False for a fully inspected contact (a veto finding fails it), None otherwise."""
+        if self.coverage != "full" or self.score is None:
+            return None
+        return not self.vetoed and self.score >= pass_score
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "channel": self.channel,
@@ -157,4 +187,5 @@ class CallResult:
                 "score": self.score, "deductions": self.deductions,
                 "findings": [f.to_dict() for f in self.findings],
                 "not_applicable": [{"rule": k, "reason": v} for k, v in self.not_applicable.items()],
-                "rules_applied": list(self.rules)}
+                "rules_applied": list(self.rules), "coverage": self.coverage,
+                "coverage_note": self.coverage_note, "roles": self.roles, "vetoed": self.vetoed}

@@ -38,9 +38,9 @@ from voc.text.normalize import normalize
 DEFAULT_RULES = resource("rules")
 _TOP_KEYS = ("version", "unknown_role", "rules")
 _RULE_KEYS = ("id", "name", "category", "severity", "deduct", "message", "conditions", "when",
-              "enabled", "description")
+              "enabled", "description", "veto", "core")
 _COND_KEYS = ("id", "label", "role", "position", "anchor", "min_hits", "match", "threshold", "exclude",
-              "min_chars") + KINDS
+              "min_chars", "not_script") + KINDS
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TIMING_KEYS = {"silence": ("over",), "overtalk": ("over",), "response_delay": ("over",),
                 "speech_rate": ("above", "below", "min_chars"), "duration": ("over", "under")}
@@ -128,9 +128,12 @@ def _rule(raw, i: int, where: str) -> Rule | None:
     for k in ("name", "category", "severity", "deduct", "message", "conditions"):
         if raw.get(k) is None:
             raise ConfigError(f"{at}: missing field '{k}'")
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"{at}: enabled must be true or false, got {enabled!r}")
+    flags = {}
+    for k, default in (("enabled", True), ("veto", False), ("core", False)):
+        flags[k] = raw.get(k, default)
+        if not isinstance(flags[k], bool):
+            raise ConfigError(f"{at}: {k} must be true or false, got {flags[k]!r}")
+    enabled = flags["enabled"]
     for k in ("name", "message"):
         if not isinstance(raw[k], str) or not raw[k].strip():
             raise ConfigError(f"{at}: {k} must be a non-empty string, got {raw[k]!r}")
@@ -187,7 +190,8 @@ def _rule(raw, i: int, where: str) -> Rule | None:
     return Rule(id=rid, name=raw["name"].strip(), category=raw["category"],
                 severity=raw["severity"], deduct=float(deduct), message=raw["message"].strip(),
                 conditions=parsed, when=when, source=where,
-                description=str(raw.get("description") or "").strip())
+                description=str(raw.get("description") or "").strip(), veto=flags["veto"],
+                core=flags["core"])
 
 
 def _loop(cid: str, parsed: dict[str, Condition], path: list[str]) -> list[str] | None:
@@ -222,8 +226,8 @@ def _condition(raw, n: int, at: str) -> Condition:
     c.role = raw.get("role", "any")
     if c.role not in ROLES:
         raise ConfigError(f"{label}: role must be {choices(ROLES)}, got {c.role!r}")
-    if kind in ("meta", "duration"):
-        for k in ("role", "position", "anchor", "min_hits"):
+    if kind in ("meta", "duration", "risk"):
+        for k in ("role", "position", "min_hits") + (("anchor",) if kind != "risk" else ()):
             if k in raw:
                 raise ConfigError(f"{label}: {k} does not apply to a {kind} condition")
     if "position" in raw:
@@ -235,10 +239,14 @@ def _condition(raw, n: int, at: str) -> Condition:
         c.anchors = [_anchor(a, label) for a in anchors]
     if "min_hits" in raw:
         c.min_hits = _int(raw["min_hits"], f"{label}: min_hits", 1)
-    text_only = ("match", "threshold", "exclude")
+    text_only = ("match", "threshold", "exclude", "not_script")
     for k in text_only:
-        if k in raw and kind not in ("keywords", "regex", "similar"):
-            raise ConfigError(f"{label}: {k} applies to keywords, regex or similar, not {kind}")
+        if k in raw and kind not in ("keywords", "regex", "similar", "semantic"):
+            raise ConfigError(f"{label}: {k} applies to keywords, regex, similar or semantic, not {kind}")
+    if "not_script" in raw:
+        if not isinstance(raw["not_script"], bool):
+            raise ConfigError(f"{label}: not_script must be true or false, got {raw['not_script']!r}")
+        c.not_script = raw["not_script"]
     if "min_chars" in raw and kind != "speech_rate":
         raise ConfigError(f"{label}: min_chars applies to speech_rate only")
     if kind == "keywords":
@@ -255,6 +263,21 @@ def _condition(raw, n: int, at: str) -> Condition:
         if not all(c.phrases):
             raise ConfigError(f"{label}: similar: a phrase has no characters to compare")
         c.threshold = _number(raw.get("threshold", 85), f"{label}: threshold", 50, 100)
+    elif kind == "semantic":
+        if "match" in raw:
+            raise ConfigError(f"{label}: match applies to keywords only; semantic hits on any example")
+        c.examples = [normalize(p).strip() for p in _strings(raw["semantic"], f"{label}: semantic")]
+        if "threshold" not in raw:
+            raise ConfigError(f"{label}: semantic needs threshold (cosine similarity, e.g. 0.88)")
+        c.threshold = _number(raw["threshold"], f"{label}: threshold", 0, 1, low_open=True)
+    elif kind == "risk":
+        c.signals = _strings(raw["risk"], f"{label}: risk")
+        from voc.analyze.risk import default_rules
+
+        known = [s.id for s in default_rules().signals]
+        for sid in c.signals:
+            if sid not in known:
+                raise ConfigError(f"{label}: risk: unknown risk signal {sid!r}; valid: {choices(known)}")
     elif kind in TIMING_KINDS:
         _timing(c, raw, label)
     else:

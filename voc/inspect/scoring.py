@@ -2,6 +2,9 @@
 
 - A contact scores 100 minus the deductions of its findings, never below 0. Each rule deducts
   at most once per contact, however many hits it has.
+- Only fully inspected contacts (coverage full, 已质检) have a pass score and count in mean
+  scores and pass rates; 部分质检 (partial) and 未质检 (none) contacts are counted apart. A
+  contact passes with score >= the pass score and no standing veto (一票否决) finding.
 - Scorecards group contacts by agent or team: contacts, mean/min score, findings, deductions,
   findings per category and the most frequent rules. In the workspace the scores count only
   findings that still stand after review (dismissed and overturned ones deduct nothing).
@@ -75,9 +78,11 @@ def score_of(findings: Iterable) -> float:
     return max(0.0, 100.0 - sum(f.deduct if hasattr(f, "deduct") else f["deduct"] for f in findings))
 
 
-def scorecards(calls: Iterable[dict[str, Any]], by: str = "agent") -> list[dict[str, Any]]:
-    """calls: dicts with agent_id, team, score and findings (dicts with rule, category, deduct).
-    One row per agent (or team), lowest mean score first."""
+def scorecards(calls: Iterable[dict[str, Any]], by: str = "agent",
+               pass_score: float = 80.0) -> list[dict[str, Any]]:
+    """calls: dicts with agent_id, team, score, coverage and findings (dicts with rule, category,
+    deduct, veto). One row per agent (or team), lowest mean score first; mean/min score and pass
+    rate over the fully inspected contacts."""
     if by not in ("agent", "team"):
         raise ValueError(f"by must be agent or team, got {by!r}")
     key = "agent_id" if by == "agent" else "team"
@@ -90,23 +95,64 @@ def scorecards(calls: Iterable[dict[str, Any]], by: str = "agent") -> list[dict[
             teams[name][c["team"]] += 1
     rows = []
     for name, cs in groups.items():
-        scores = [c["score"] for c in cs]
+        full = [c for c in cs if counts_in_score(c)]
+        scores = [c["score"] for c in full]
         fs = [f for c in cs for f in c["findings"]]
         row = {by: name}
         if by == "agent":
             row["team"] = teams[name].most_common(1)[0][0] if teams[name] else None
         else:
             row["agents"] = len({c.get("agent_id") or UNKNOWN_AGENT for c in cs})
-        row.update(contacts=len(cs), mean_score=round(sum(scores) / len(scores), 1),
-                   min_score=min(scores), findings=len(fs),
+        row.update(contacts=len(cs), inspected=len(full),
+                   partial=sum(1 for c in cs if c.get("coverage") == "partial"),
+                   uninspected=sum(1 for c in cs if c.get("coverage") == "none"),
+                   vetoed=sum(1 for c in full if vetoed(c)),
+                   passed=sum(1 for c in full if passes(c, pass_score)),
+                   pass_rate=round(sum(1 for c in full if passes(c, pass_score)) / len(full), 4) if full else None,
+                   mean_score=round(sum(scores) / len(scores), 1) if scores else None,
+                   min_score=min(scores) if scores else None, findings=len(fs),
                    findings_per_contact=round(len(fs) / len(cs), 2),
                    deductions=sum(f["deduct"] for f in fs),
                    contacts_with_findings=sum(1 for c in cs if c["findings"]),
                    by_category=dict(Counter(f["category"] for f in fs).most_common()),
                    top_rules=[r for r, _ in Counter(f["rule"] for f in fs).most_common(3)])
         rows.append(row)
-    rows.sort(key=lambda r: (r["mean_score"], str(r[by])))
+    rows.sort(key=lambda r: (r["mean_score"] is None, r["mean_score"] or 0, str(r[by])))
     return rows
+
+
+PASS_SCORE = 80.0
+
+
+def counts_in_score(c: dict[str, Any]) -> bool:
+    """A fully inspected contact (stored before coverage was recorded: counted as full)."""
+    return c.get("score") is not None and (c.get("coverage") or "full") == "full"
+
+
+def vetoed(c: dict[str, Any]) -> bool:
+    return any(f.get("veto") for f in c["findings"])
+
+
+def passes(c: dict[str, Any], pass_score: float = PASS_SCORE) -> bool | None:
+    """True/False for a fully inspected contact, None for 部分质检 / 未质检."""
+    if not counts_in_score(c):
+        return None
+    return c["score"] >= pass_score and not vetoed(c)
+
+
+def coverage_counts(calls: Iterable[dict[str, Any]], pass_score: float = PASS_SCORE) -> dict[str, Any]:
+    """The summary of a set of contacts: how many fully / partly / not inspected, vetoed and
+    passed, and the pass rate and mean score over the fully inspected ones."""
+    calls = list(calls)
+    full = [c for c in calls if counts_in_score(c)]
+    passed = sum(1 for c in full if passes(c, pass_score))
+    return {"contacts": len(calls), "inspected_full": len(full),
+            "partial": sum(1 for c in calls if c.get("coverage") == "partial"),
+            "uninspected": sum(1 for c in calls if c.get("coverage") == "none"),
+            "vetoed": sum(1 for c in full if vetoed(c)), "passed": passed,
+            "pass_rate": round(passed / len(full), 4) if full else None,
+            "mean_score": round(sum(c["score"] for c in full) / len(full), 1) if full else None,
+            "pass_score": pass_score}
 
 
 def hit_rates(calls: Iterable[dict[str, Any]], rules: list | None = None) -> list[dict[str, Any]]:
