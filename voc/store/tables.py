@@ -85,6 +85,15 @@ MIGRATIONS = [
     CREATE TABLE night_marks (stage VARCHAR PRIMARY KEY, run_id VARCHAR, done_at TIMESTAMPTZ);
     ALTER TABLE runs ADD COLUMN stages JSON;
     """,
+    # 8: QA coverage (full 已质检 / partial 部分质检 / none 未质检) and why, how roles were found,
+    # and veto (一票否决) findings
+    """
+    ALTER TABLE inspections ADD COLUMN coverage VARCHAR;
+    ALTER TABLE inspections ADD COLUMN coverage_note VARCHAR;
+    ALTER TABLE inspections ADD COLUMN roles VARCHAR;
+    ALTER TABLE inspections ADD COLUMN vetoed JSON;
+    ALTER TABLE findings ADD COLUMN veto BOOLEAN;
+    """,
 ]
 
 
