@@ -102,7 +102,7 @@ def test_agent_pattern_flag_names_agents_from_file_names(tmp_path):
 def test_list_rules_checks_and_lists(tmp_path):
     r = runner.invoke(app, ["inspect", "--list-rules"])
     assert r.exit_code == 0, r.output
-    assert len(r.stdout.splitlines()) == 13 and "greeting" in r.stdout
+    assert len(r.stdout.splitlines()) == 18 and "greeting" in r.stdout and "一票否决" in r.stdout
     r = runner.invoke(app, ["inspect", "--list-rules", "--json"])
     rules = json.loads(r.stdout)["rules"]
     assert next(x for x in rules if x["id"] == "closing")["when"] == "!offer && !farewell"

@@ -131,9 +131,10 @@ def workspace_calls(ws, since=None, until=None) -> list[dict[str, Any]]:
             c["voided"] += 1
             continue
         c["findings"].append({"rule": f["rule_id"], "category": f["category"],
-                              "deduct": f["deduct"], "state": f["state"]})
+                              "deduct": f["deduct"], "state": f["state"], "veto": bool(f.get("veto"))})
     for c in calls.values():
-        c["score"] = max(0.0, 100.0 - sum(f["deduct"] for f in c["findings"]))
+        c["score"] = (max(0.0, 100.0 - sum(f["deduct"] for f in c["findings"]))
+                      if c["coverage"] != "none" else None)
     return list(calls.values())
 
 

@@ -49,7 +49,8 @@ class InspectionStore:
         ids = [r.id for r in results]
         irows = [(r.id, r.source, r.channel, r.agent_id, r.team, r.call_at, _call_date(r.call_at),
                   r.score, r.deductions, len(r.findings), json.dumps(r.rules),
-                  json.dumps(r.not_applicable, ensure_ascii=False), rules_digest, run_id, now)
+                  json.dumps(r.not_applicable, ensure_ascii=False), rules_digest, run_id, now,
+                  r.coverage, r.coverage_note, r.roles, json.dumps(r.vetoed))
                  for r in results]
         fids = [f.id for r in results for f in r.findings]
         with self.transaction():
@@ -58,7 +59,7 @@ class InspectionStore:
                 [fids]).fetchall()) if fids else {}
             frows = [(f.id, r.id, f.rule, f.name, f.category, f.severity, f.deduct, f.message,
                       json.dumps(f.evidence, ensure_ascii=False), r.source, r.agent_id, r.team,
-                      r.call_at, _call_date(r.call_at), first.get(f.id, now), now, run_id)
+                      r.call_at, _call_date(r.call_at), first.get(f.id, now), now, run_id, f.veto)
                      for r in results for f in r.findings]
             self.db.execute("DELETE FROM inspections WHERE transcript_id IN (SELECT unnest($1))", [ids])
             self.db.execute("DELETE FROM findings WHERE finding_id IN (SELECT unnest($1))", [fids])
@@ -71,6 +72,8 @@ class InspectionStore:
         for r in rows:
             r["rules_applied"] = json.loads(r["rules_applied"] or "[]")
             r["not_applicable"] = json.loads(r["not_applicable"] or "{}")
+            r["vetoed"] = json.loads(r.get("vetoed") or "[]")
+            r["coverage"] = r.get("coverage") or "full"      # stored before coverage was recorded
         return rows
 
     def findings(self, *, state=None, agent=None, team=None, rule=None, severity=None,
