@@ -60,7 +60,7 @@ _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:
 _SPOKEN_EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*(?: ?(?:艾特|爱特|@) ?| (?:at|AT) )"
     r"(?:[A-Za-z0-9-]+|扣扣)(?:(?: ?(?:点|\.) ?| (?:dot|DOT) )[A-Za-z0-9-]+)*"
-    r"(?: ?(?:点|\.) ?| (?:dot|DOT) )(?:com|cn|net|org|edu|gov|cc|io|co|me|info|biz|COM|CN|NET|ORG)(?![A-Za-z0-9])")
+    r"(?: ?(?:点|\.) ?| (?:dot|DOT) )(?:com|cn|net|org|edu|gov|cc|io|co|me|info|biz|COM|CN|NET|ORG)(?![A-Za-z0-9])", re.ASCII)
 _ZH_COMMA = re.compile(r"(?<=[零〇○洞一幺二两三四五六七八九叉]) ?,(?= ?[零〇○洞一幺二两三四五六七八九叉])")
 # an amount: 余额16234746553元, ¥13812345678
 _AMOUNT_AFTER = re.compile(r"\s*(?:元|块|圆|万|亿|角|美元|美金|港币|港元|欧元|日元|英镑|人民币|RMB|rmb)")
@@ -278,7 +278,7 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
     found: list[tuple[int, int, str]] = []
     if "@" in scan:
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(scan)]
-    if "艾特" in scan or "爱特" in scan or " at " in scan or " AT " in scan or "@ " in scan or " @" in scan:
+    if "艾特" in scan or "爱特" in scan or " at " in scan or " AT " in scan or "@" in scan:
         found += [(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer(scan)]
     for m in _RUN.finditer(scan):
         s, e = m.start(), m.end()

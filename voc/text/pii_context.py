@@ -31,7 +31,7 @@ SURNAMES_1 = set(
     "康贺严尹钱施牛洪龚汤陶黎温莫易樊乔文安殷颜庄章鲁倪庞邢俞翟蓝聂齐向申葛柴伍覃骆关焦柳欧"
     "祝纪尚毕耿芦左季管符辛苗詹曲靳祁路涂兰甘裴梅童翁霍游阮尤岳柯牟滕谷舒卜成饶宁凌盛单冉鲍"
     "包屈房喻解蒲卫简时连车项闵邬吉党阳司费蒙席晏隋古强穆姬宫景米麦谈柏瞿艾沙鄢桂窦郁缪畅巩"
-    "卓褚栾戚冷宗全邱方")
+    "卓褚栾戚冷宗全邱方傅萧于")
 SURNAMES_2 = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "公孙", "夏侯", "尉迟",
               "长孙", "宇文", "司徒", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台"}
 _HAN = r"\u4e00-\u9fff"
@@ -45,6 +45,8 @@ _STRONG = (r"我叫|名字叫|名字是|叫做|姓名(?:是|为|叫)?|户名(?:�
 _WEAK = r"我是|本人是|本人|客户是|客户"
 _CUE = re.compile(rf"(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[:：\s]*(?=(?:{_SUR}))")
 _SURNAME_ONLY = re.compile(rf"(?:我|免贵|本人)姓(?P<s>{_SUR})(?![{_HAN}]?[{_HAN}]?(?:的|氏))")
+_COMMON = 100  # jieba dictionary frequency from which an nr word is taken as a word
+_NOT_NAMED = re.compile(r"(?:平台|软件|公司|产品|APP|app|网站|机构|银行)的?$")
 _TITLES = ("先生", "女士", "小姐", "太太", "夫人", "老师", "师傅", "经理", "主管", "主任", "阿姨")
 _TITLE = re.compile("|".join(_TITLES))
 _CLAUSE_END = re.compile(r"[，。！？、,.!?\s]|$|本人|啊|呀|吧|呢|哈")
@@ -68,31 +70,54 @@ def _surname_len(text: str, i: int) -> int:
     return 1 if text[i:i + 1] in SURNAMES_1 else 0
 
 
+def _person(word: str, flag: str) -> bool:
+    """jieba's person name, not a common word its dictionary also tags nr (许可, 胡子, 安逸)."""
+    import jieba
+
+    return flag.startswith("nr") and bool(_surname_len(word, 0)) and jieba.dt.FREQ.get(word, 0) < _COMMON
+
+
 def _name_after(text: str, i: int, strong: bool) -> int:
     """End of a name starting at `i` (a surname), or `i` when there is none."""
     sur = _surname_len(text, i)
     if not sur:
         return i
-    window = text[i:i + 6]
-    words = _posseg(window)
+    words = _posseg(text[i:i + 6])
     first, flag = words[0] if words else ("", "")
     end = i
-    if flag.startswith("nr") and sur < len(first) <= sur + 2 and first[:sur] == text[i:i + sur]:
+    if _person(first, flag) and sur < len(first) <= sur + 2:
         end = i + len(first)
-    elif strong:  # jieba does not know the name: the Han run after the surname, one or two characters
-        run = re.match(rf"[{_HAN}]{{1,3}}", text[i + sur:i + sur + 3])
-        n = len(run.group()) if run else 0
-        if n >= 1:
-            end = i + sur + min(n, 2)
+    elif strong and (first == text[i:i + sur] or flag.startswith("nr")):
+        # jieba does not know the name (it cuts it into characters): one or two characters after
+        # the surname, ending the clause; not 持卡人全额还款 (a word)
+        run = re.match(rf"[{_HAN}]{{1,2}}(?![{_HAN}])", text[i + sur:i + sur + 3])
+        if run:
+            end = i + sur + len(run.group())
     if end > i and not strong and not _CLAUSE_END.match(text, end):
         return i  # 我是张家港的: a weak cue needs the name to end the clause
     return end
 
 
+def _single(text: str, i: int) -> bool:
+    """Whether jieba cuts text[i] as a word of its own (a surname, not the end of 客户 or 关于)."""
+    base = max(0, i - 3)
+    pos = base
+    for w, _ in _posseg(text[base:i + 1]):
+        if pos == i:
+            return len(w) == 1
+        pos += len(w)
+    return False
+
+
 def find_names(text: str) -> list[tuple[int, int, str]]:
+    import jieba
+
     out = []
     for m in _CUE.finditer(text):
         start = m.end()
+        if m.group("strong") and m.group("strong").startswith(("名字", "叫做")) and \
+                _NOT_NAMED.search(text, max(0, m.start() - 5), m.start()):
+            continue  # 平台名字叫安逸花: a product
         end = _name_after(text, start, strong=bool(m.group("strong")))
         if end > start:
             out.append((start, end, "name"))
@@ -115,23 +140,28 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
         if not tok:
             continue
         word, flag = tok
-        if flag.startswith("nr") and _surname_len(word, 0) and ts + len(word) == p and len(word) <= 4:
+        if ts + len(word) == p and 2 <= len(word) <= 4 and _surname_len(word, 0) and \
+                (_person(word, flag) or len(word) <= 3 and jieba.dt.FREQ.get(word, 0) < _COMMON and flag != "m"):
             out.append((ts, p, "name"))  # 王健女士, 陈小明先生
         elif _surname_len(text, p - 1) and (len(word) == 1 or flag.startswith("nr") and ts == p - 1):
             out.append((p - 1, p, "name"))  # 王先生 (jieba: 王先生/nr), 朱女士 (朱/nr)
+        elif ts + len(word) == p and len(word) <= 2 and ts >= 1 \
+                and _surname_len(text, ts - 1) == 1 and _single(text, ts - 1):
+            out.append((ts - 1, p, "name"))  # 邓洋女士, 张秀英女士: jieba cuts the surname off an unknown name
     return out
 
 
 # -- addresses ------------------------------------------------------------------------------
 
 _NUM = r"[0-9十百零一二三四五六七八九两]{1,5}"
-_UNIT = rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组)|[-－#]{_NUM}(?:室|号)?)"
+_UNIT = (rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组)|[-－#]{_NUM}(?:室|号)?"
+         rf"|(?<=[元栋幢座])[0-9]{{3,4}}(?![0-9]))")  # 3栋2单元501
 _ESTATE = r"(?:小区|花园|公寓|家园|新村|苑|大厦|宿舍|村)"
 _ANCHOR = re.compile(
     rf"(?:大道|大街|路|街|巷|弄|胡同){_NUM}(?:号|弄)(?:院)?(?:[{_HAN}]{{2,8}}?{_ESTATE})?{_UNIT}*"  # 桂林路23号
     rf"|{_ESTATE}{_UNIT}+"                                                 # 阳光小区3栋2单元
     rf"|(?<=[镇乡])[{_HAN}]{{1,6}}?村(?:{_NUM}组)?{_UNIT}*")                  # 李楼乡王庄村
-_LEFT_STOP = set("在住是到于的我家址为了和与及从向往去寄送把被给就都也还")
+_LEFT_STOP = set("在住是到于的我家址为了从向往去寄送把被给就都也还")
 _PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
               "广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
 _KEEP = re.compile(rf"(?:(?:{_PROVINCES})(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区)?|[{_HAN}]{{2,6}}?(?:省|自治区))?"
