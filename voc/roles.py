@@ -41,15 +41,28 @@ def guess_roles(utterances: list[Utterance]) -> None:
         u.role = "agent" if s > 0 else "customer" if s < 0 else "unknown"
 
 
+def speaker_score(text: str) -> float:
+    """Agent-likeness of what one speaker said: a script line (voc/text/script.py: greeting,
+    工号, verification, hold and closing lines) counts 3, a phrase of the lists above 1."""
+    from voc.text.script import script_hits
+
+    return 3.0 * len(script_hits(text)) + phrase_score(text)
+
+
 def roles_for_speakers(utterances: list[Utterance]) -> dict[str, str]:
-    """Diarized mono: the speaker whose words sound most like the script is the agent."""
-    score: dict[str, float] = defaultdict(float)
+    """Diarized mono: the speaker whose words sound most like the script is the agent, the
+    others customers. With no difference at all in what they say, the speaker who talks first
+    (agents open the call) is the agent."""
+    said: dict[str, list[str]] = defaultdict(list)
     for u in utterances:
-        score[u.speaker] += phrase_score(u.text)
-    if not score:
+        said[u.speaker].append(u.text)
+    if not said:
         return {}
+    score = {spk: speaker_score("".join(texts)) for spk, texts in said.items()}
     if len(score) == 1:
         (spk, s), = score.items()
         return {spk: "agent" if s > 0 else "customer" if s < 0 else "unknown"}
-    agent = max(score, key=lambda k: score[k])
+    best = max(score.values())
+    top = [spk for spk in said if score[spk] == best]  # in order of first appearance
+    agent = top[0]
     return {spk: "agent" if spk == agent else "customer" for spk in score}

@@ -34,6 +34,8 @@ class TranscribeOptions:
     channel: str = "call"
     redact: bool = True
     keep_last: int = 0
+    speakers: int = 2       # mono recordings: speakers to tell apart (1 = no diarization)
+    max_channels: int = 8   # channels decoded from a multi-channel recording
 
     def __post_init__(self):
         bad = [r for r in self.channel_roles if r not in ROLES]
@@ -43,12 +45,15 @@ class TranscribeOptions:
             raise ConfigError("audio.chunk_s must be at least 10 seconds")
         if self.max_duration_s <= 0:
             raise ConfigError("audio.max_duration_s must be positive")
+        if not isinstance(self.speakers, int) or not 1 <= self.speakers <= 8:
+            raise ConfigError(f"audio.speakers is {self.speakers!r}; it must be a whole number from 1 "
+                              f"(no diarization) to 8 (--speakers)")
 
     @classmethod
     def from_settings(cls, settings) -> "TranscribeOptions":
         a = settings.section("audio")
         return cls(channel_roles=list(a["channel_roles"]), max_duration_s=a["max_duration_s"],
-                   chunk_s=a["chunk_s"], silence_db=a["silence_db"],
+                   chunk_s=a["chunk_s"], silence_db=a["silence_db"], speakers=a["speakers"],
                    redact=settings["privacy.redact"], keep_last=settings["privacy.keep_last"])
 
 
@@ -76,6 +81,15 @@ class Transcriber:
             engine = "funasr" if funasr.installed(settings, self.models_root) else "whisper"
         self.engine_name = engine
         self._engines: dict[bool, object] = {}
+        self._diarizers: dict[int, object] = {}
+
+    def diarizer(self, speakers: int):
+        """The mono-call diarizer (GE2E speaker embeddings), loaded at first use."""
+        if speakers not in self._diarizers:
+            from voc.diarize import Diarizer
+
+            self._diarizers[speakers] = Diarizer(self.models_root, speakers)
+        return self._diarizers[speakers]
 
     def engine_for(self, info: audio.AudioInfo):
         """The engine for a recording: FunASR's 8 kHz model for telephone audio if installed."""
@@ -95,7 +109,8 @@ class Transcriber:
 
     def info(self) -> dict:
         return {"engine": self.engine_name,
-                "loaded": [e.info() for e in self._engines.values()]}
+                "loaded": [e.info() for e in self._engines.values()]
+                + [d.info() for d in self._diarizers.values()]}
 
 
 def sha256_of(path: str | Path) -> str:
@@ -114,41 +129,83 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
                                f"{opts.max_duration_s:.0f} s (audio.max_duration_s)")
     engine = transcriber.engine_for(info)
     sr = engine.sample_rate
-    stereo = info.channels >= 2
     utterances: list[Utterance] = []
+    turns: list[tuple[list[Utterance], np.ndarray, float]] = []  # mono: (utterances, voice, seconds)
     loudest = -120.0
     decoded = 0.0
-    mirrored = True  # a "stereo" file whose two channels carry the same signal is mono
-    for offset, x in audio.iter_chunks(info, chunk_s=opts.chunk_s, max_channels=2, sample_rate=sr):
+    twin: dict[int, int] | None = None   # channel -> the earlier channel carrying the same signal
+    spoken: set[int] = set()             # channels that carried speech
+    for offset, x in audio.iter_chunks(info, chunk_s=opts.chunk_s, max_channels=opts.max_channels,
+                                       sample_rate=sr):
         decoded = offset + x.shape[1] / sr
-        if stereo and mirrored and not _same_signal(x[0], x[1]):
-            mirrored = False
-        for ch in range(x.shape[0]):
-            if stereo and mirrored and ch == 1:
-                continue
+        twin = _fold(x, twin)
+        distinct = [ch for ch in range(x.shape[0]) if ch not in twin]
+        mono = len(distinct) == 1
+        diarize = mono and opts.speakers > 1 and not engine.can_diarize
+        for ch in distinct:
             level = audio.rms_db(x[ch])
             loudest = max(loudest, level)
             if level < opts.silence_db:
                 continue
             for seg in engine.transcribe(x[ch], sample_rate=sr):
-                if stereo and not mirrored:
+                if not mono:
                     seg.speaker = None  # the channel says who speaks
-                utterances.extend(_utterances(seg, x[ch], sr, offset, ch))
+                us = _utterances(seg, x[ch], sr, offset, ch)
+                if us:
+                    spoken.add(ch)
+                utterances.extend(us)
+                if us and diarize:
+                    voice = x[ch][int(seg.start * sr): int(seg.end * sr)]
+                    turns.append((us, transcriber.diarizer(opts.speakers).embed(voice), seg.end - seg.start))
     if loudest < opts.silence_db:
         raise InputError(path, f"silent recording (level {loudest:.0f} dBFS, below "
                                f"audio.silence_db {opts.silence_db:.0f})")
-    two_channels = stereo and not mirrored
-    roles_how = _assign_roles(utterances, two_channels, opts.channel_roles)
+    if not utterances:
+        raise InputError(path, f"no speech recognised (level {loudest:.0f} dBFS): the audio is not "
+                               f"silent but the engine found no words in it (noise, music or not speech)")
+    channels = [ch for ch in range(info.channels or 1) if ch not in (twin or {})]
+    diarized = None
+    if len(channels) == 1 and turns:
+        diarized = _label_speakers(turns, transcriber.diarizer(opts.speakers))
     utterances.sort(key=lambda u: (u.start, u.end))
+    roles_how = _assign_roles(utterances, len(channels) > 1, opts.channel_roles)
     m = {"asr": engine.info(), "roles": roles_how, "audio": {
         "codec": info.codec, "sample_rate": info.sample_rate, "channels": info.channels,
-        "format": info.format}}
-    if stereo and mirrored:
-        m["audio"]["note"] = "both channels carry the same signal: treated as mono"
+        "format": info.format, "channels_used": sorted(spoken)}}
+    if twin:
+        m["audio"]["folded"] = {str(c): t for c, t in twin.items()}
+        if len(channels) == 1:
+            m["audio"]["note"] = "all channels carry the same signal: treated as mono"
+    if diarized is not None:
+        m["diarization"] = diarized
     m.update(meta or {})
     t = Transcript(id=sha256_of(path), source=str(path), channel=opts.channel,
                    duration_s=round(decoded, 2), meta=m, utterances=utterances)
     return redact(t, opts.redact, opts.keep_last)
+
+
+def _fold(x: np.ndarray, twin: dict[int, int] | None) -> dict[int, int]:
+    """Channels that repeat an earlier one (decided on the first chunk; a later chunk in which
+    they differ brings them back): identical channels are transcribed once."""
+    if twin is None:
+        twin = {}
+        for ch in range(1, x.shape[0]):
+            same = next((k for k in range(ch) if k not in twin and _same_signal(x[ch], x[k])), None)
+            if same is not None:
+                twin[ch] = same
+        return twin
+    return {ch: k for ch, k in twin.items() if _same_signal(x[ch], x[k])}
+
+
+def _label_speakers(turns, diarizer) -> dict:
+    """Speaker labels spk0, spk1... on the utterances of a mono recording, from the voices."""
+    labels = diarizer.labels([e for _, e, _ in turns], [d for _, _, d in turns])
+    found = len(set(labels))
+    if found > 1:
+        for (us, _, _), lab in zip(turns, labels):
+            for u in us:
+                u.speaker = f"spk{lab}"
+    return {"engine": "resemblyzer", "speakers_asked": diarizer.speakers, "speakers_found": found}
 
 
 def redact(t: Transcript, enabled: bool = True, keep_last: int = 0) -> Transcript:
@@ -234,8 +291,8 @@ def _features(text: str, samples: np.ndarray, dur: float) -> dict[str, float]:
             "rms_db": audio.rms_db(samples)}
 
 
-def _assign_roles(utterances: list[Utterance], two_channels: bool, channel_roles: list[str]) -> str:
-    if two_channels:
+def _assign_roles(utterances: list[Utterance], by_channel: bool, channel_roles: list[str]) -> str:
+    if by_channel:
         for u in utterances:
             ch = int(u.speaker[2:]) if u.speaker.startswith("ch") else 0
             u.role = channel_roles[ch] if ch < len(channel_roles) else "unknown"
