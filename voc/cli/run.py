@@ -26,6 +26,8 @@ def run(
     ship_audio: Optional[str] = typer.Option(None, "--ship-audio",
                                              help="auto, yes or no: send recordings' bytes to the workers."),
     asr: Optional[str] = typer.Option(None, "--asr", help="ASR engine: auto, funasr or whisper."),
+    speakers: Optional[int] = typer.Option(None, "--speakers",
+                                           help="Mono recordings: speakers to tell apart (1 = none)."),
     force: bool = typer.Option(False, "--force", help="Process inputs that are already stored again."),
     retry_failed: bool = typer.Option(False, "--retry-failed",
                                       help="Try inputs that failed in an earlier run again."),
@@ -42,6 +44,7 @@ def run(
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
                              "asr.engine": asr, "privacy.redact": False if no_redact else None,
+                             "audio.speakers": speakers,
                              "run.engine": engine, "run.workers": workers,
                              "run.ray_address": address, "run.ship_audio": ship_audio,
                              "run.lock_wait_s": wait})

@@ -19,6 +19,8 @@ def transcribe(
     channel_roles: Optional[str] = typer.Option(
         None, "--channel-roles", help="Roles of the stereo channels in order, e.g. agent,customer."),
     hotword: Optional[List[str]] = typer.Option(None, "--hotword", help="Extra hotword (repeatable)."),
+    speakers: Optional[int] = typer.Option(None, "--speakers",
+                                           help="Mono recordings: speakers to tell apart (1 = none)."),
     max_duration: Optional[float] = typer.Option(None, "--max-duration",
                                                  help="Refuse recordings longer than this (s)."),
     no_redact: bool = typer.Option(False, "--no-redact",
@@ -32,6 +34,7 @@ def transcribe(
 
     cfg = common.settings(**{
         "asr.engine": engine, "audio.max_duration_s": max_duration,
+        "audio.speakers": speakers,
         "audio.channel_roles": [r.strip() for r in channel_roles.split(",")] if channel_roles else None,
         "workspace.path": str(workspace) if workspace else None,
         "privacy.redact": False if no_redact else None})

@@ -125,7 +125,7 @@ def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
             **{k: r[k] for k in ("id", "duration_s", "n_utterances", "sentiment",
                                  "positive", "agent_positive", "trajectory_delta", "risk_score",
                                  "risk_level", "category", "category_score", "analysis_run",
-                                 "inspect_run", "rules_digest", "inspected")},
+                                 "inspect_run", "rules_digest", "inspected", "qa_coverage")},
             "channel": r["channel"] or "call",
             "call_at": call_at, "date": day, "dated": bool(_day(call_at)),
             "stored_at": r["stored_at"],
@@ -182,8 +182,13 @@ def _add_qa(contacts_: list[dict], findings_: list[dict]) -> None:
         standing = [f for f in fs if f["state"] not in VOID_STATES]
         c["findings"] = len(standing)
         c["findings_voided"] = len(fs) - len(standing)
-        c["qa_score"] = (max(0.0, 100.0 - sum(f["deduct"] or 0 for f in standing))
-                         if c["inspected"] else None)
+        # issue 13: only a fully inspected contact (已质检) has a QA score; 部分质检 keeps its score
+        # apart (qa_partial_score), 未质检 has none; a standing veto finding fails the contact
+        c["qa_coverage"] = (c.get("qa_coverage") or "full") if c["inspected"] else None
+        score = max(0.0, 100.0 - sum(f["deduct"] or 0 for f in standing))
+        c["qa_score"] = score if c["qa_coverage"] == "full" else None
+        c["qa_partial_score"] = score if c["qa_coverage"] == "partial" else None
+        c["qa_veto"] = sorted({f["rule_id"] for f in standing if f.get("veto")})
 
 
 def _add_topics(ws, contacts_: list[dict]) -> None:
@@ -219,7 +224,7 @@ def overview_cells(contacts_: list[dict], pass_score: float) -> list[dict]:
         if c["qa_score"] is not None:
             cell["insp"] += 1
             cell["ssum"] += c["qa_score"]
-            cell["pass"] += c["qa_score"] >= pass_score
+            cell["pass"] += c["qa_score"] >= pass_score and not c["qa_veto"]
             cell["findings"] += c["findings"]
         if c["topic"] is not None:
             t = str(c["topic"])
@@ -236,11 +241,15 @@ def summary(contacts_: list[dict], pass_score: float) -> dict:
     sent = Counter(c["sentiment"] for c in contacts_ if c["sentiment"])
     risk = Counter(c["risk_level"] for c in contacts_ if c["risk_level"])
     scored = [c["qa_score"] for c in contacts_ if c["qa_score"] is not None]
+    passed = sum(c["qa_score"] >= pass_score and not c["qa_veto"] for c in contacts_ if c["qa_score"] is not None)
     return {"contacts": n, "sentiment": {k: sent.get(k, 0) for k in SENTIMENTS},
             "risk": {k: risk.get(k, 0) for k in LEVELS},
             "inspected": len(scored),
-            "qa_pass": sum(s >= pass_score for s in scored),
-            "qa_pass_rate": round(sum(s >= pass_score for s in scored) / len(scored), 4) if scored else None,
+            "qa_partial": sum(c["qa_coverage"] == "partial" for c in contacts_),
+            "qa_uninspected": sum(c["qa_coverage"] == "none" for c in contacts_),
+            "qa_vetoed": sum(bool(c["qa_veto"]) for c in contacts_ if c["qa_score"] is not None),
+            "qa_pass": passed,
+            "qa_pass_rate": round(passed / len(scored), 4) if scored else None,
             "mean_score": round(sum(scored) / len(scored), 1) if scored else None,
             "findings": sum(c["findings"] for c in contacts_)}
 
@@ -270,9 +279,11 @@ def qa(contacts_: list[dict], findings_: list[dict], applied: dict[str, dict],
     for c in contacts_:
         if c["id"] not in ids:
             continue
-        fs = [{"rule": f["rule_id"], "category": f["category"], "deduct": f["deduct"] or 0}
+        fs = [{"rule": f["rule_id"], "category": f["category"], "deduct": f["deduct"] or 0,
+               "veto": bool(f.get("veto"))}
               for f in by_id.get(c["id"], []) if f["state"] not in VOID_STATES]
         calls.append({"agent_id": c["agent_id"], "team": c["team"], "score": c["qa_score"],
+                      "coverage": c["qa_coverage"],
                       "findings": fs, **applied.get(c["id"], {"rules_applied": [],
                                                                "not_applicable": {}})})
     rates = hit_rates(calls, rules)

@@ -18,7 +18,7 @@ CONTACTS_SQL = """
            a.risk_level, a.risk_reasons, a.category, a.category_score,
            a.record->>'redacted' AS redacted, a.run_id AS analysis_run,
            i.agent_id, i.team, i.call_at, i.score AS inspected_score, i.run_id AS inspect_run,
-           i.rules_digest, i.transcript_id IS NOT NULL AS inspected
+           i.rules_digest, i.transcript_id IS NOT NULL AS inspected, i.coverage AS qa_coverage
     FROM ids LEFT JOIN transcripts t ON t.id = ids.id LEFT JOIN analyses a ON a.id = ids.id
     LEFT JOIN inspections i ON i.transcript_id = ids.id
 """
