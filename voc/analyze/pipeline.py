@@ -75,34 +75,34 @@ class Analyzer:
         for t, per in zip(ts, texts):
             sides.append(_side(t, per, CUSTOMER_SIDE))
             sides.append(_side(t, per, ("agent",)))
-        probs = self.sentiment.positive(flat + sides) if flat else np.zeros(0)
+        probs, labs = self.sentiment.predict(flat + sides) if flat else (np.zeros(0), [])
         utt_p, side_p = probs[: len(flat)], probs[len(flat):]
+        utt_l, side_l = labs[: len(flat)], labs[len(flat):]
         categories = self.category.predict([s for s in sides[::2]]) if self.category else None
         out, k = [], 0
         for n, (t, per) in enumerate(zip(ts, texts)):
             p = [float(x) for x in utt_p[k: k + len(per)]]
+            lab = utt_l[k: k + len(per)]
             k += len(per)
             r = risk.score(t, p if t.utterances else None, self.rules, learned=self.risk_model)
             side, agent_side = sides[2 * n], sides[2 * n + 1]
             rec = Analysis(
                 id=t.id, channel=t.channel,
-                sentiment=self._sentiment(side, side_p[2 * n]),
+                sentiment=Sentiment(label=side_l[2 * n], positive=round(float(side_p[2 * n]), 4)),
                 risk=Risk(score=round(r.score, 4), level=r.level, reasons=r.reasons, signals=r.signals),
-                sentiment_agent=self._sentiment(agent_side, side_p[2 * n + 1]) if agent_side else None,
+                sentiment_agent=Sentiment(label=side_l[2 * n + 1], positive=round(float(side_p[2 * n + 1]), 4))
+                if agent_side else None,
                 redacted=bool(t.meta.get("redacted")), pii=t.meta.get("pii") or None)
             if len(t.utterances) > 1:
                 rec.trajectory = _trajectory(t, p)
                 rec.utterances = [{"i": i, "role": u.role, "positive": round(p[i], 4),
-                                   "label": self.sentiment.label(p[i], per[i])}
+                                   "label": lab[i]}
                                   for i, u in enumerate(t.utterances)]
             if categories is not None:
                 label, score = categories[n]
                 rec.category = Category(label=label, score=round(float(score), 4))
             out.append((t, rec))
         return out
-
-    def _sentiment(self, text: str, p: float) -> Sentiment:
-        return Sentiment(label=self.sentiment.label(float(p), text), positive=round(float(p), 4))
 
 
 def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path | None = None,

