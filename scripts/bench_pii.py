@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_pii.py                 # generated cases + JDDC + celine_train
     .venv/bin/python scripts/bench_pii.py --show 40       # also print up to 40 matches per kind to read
     .venv/bin/python scripts/bench_pii.py --dev           # celine_dev too (read once, at the end)
+    .venv/bin/python scripts/bench_pii.py --more          # and 62,774 shopping/hotel reviews
 
 Generated cases come from the generator below, written apart from voc.text.pii and
 tests/test_pii.py (own templates, own number makers). A case is found when a match of the
@@ -25,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import random
 import re
 import sys
 import time
 from collections import Counter, defaultdict
+import zipfile
 from pathlib import Path
 
 from voc.schema import Transcript, Utterance
@@ -244,6 +247,9 @@ def bench_generated(seed: int) -> None:
 # -- real text ------------------------------------------------------------------------------
 
 def corpus(name: str) -> list[str]:
+    if name == "shopping":  # product and hotel reviews: no customer data asked for, addresses of hotels
+        with zipfile.ZipFile(DATA / "online_shopping_10_cats.zip") as z, z.open("online_shopping_10_cats.csv") as f:
+            return [row[2] for row in csv.reader(io.TextIOWrapper(f, encoding="utf-8-sig")) if len(row) >= 3][1:]
     if name == "jddc":
         with open(DATA / "jddc_chat.txt", encoding="utf-8") as f:
             return [p[6] if len(p) >= 7 else "" for p in (line.rstrip("\n").split("\t") for line in f)]
@@ -304,12 +310,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--show", type=int, default=0, help="print up to this many unread matches per kind")
     ap.add_argument("--dev", action="store_true", help="also score celine_dev (read once, at the end)")
+    ap.add_argument("--more", action="store_true", help="also the 62,774 online_shopping_10_cats reviews")
     a = ap.parse_args(argv)
     t = time.perf_counter()
     find_pii("我叫王伟")  # jieba loads once (shared with voc.text.normalize)
     print(f"jieba load: {time.perf_counter() - t:.1f} s")
     bench_generated(a.seed)
-    bench_real(["jddc", "celine_train"] + (["celine_dev"] if a.dev else []), a.show, a.seed)
+    bench_real(["jddc", "celine_train"] + (["celine_dev"] if a.dev else []) + (["shopping"] if a.more else []),
+               a.show, a.seed)
     return 0
 
 

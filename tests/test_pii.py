@@ -275,7 +275,7 @@ def test_generated_cases_are_what_they_claim():
     ("身份证后四位是幺二三四", "身份证后四位是幺二三四"),
     # seen in real complaints and reviews (celine, online_shopping_10_cats)
     ("电话(025) 6857 9206工号: NJ3538", "电话[电话]工号: NJ3538"),
-    ("酒店订房电话：0311-86911999。", "酒店订房电话：[电话]。"),
+    ("酒店订房电话：0311-86911999。", "酒店订房电话：0311-86911999。"),  # a business line, not a customer's
     ("手机号码是：13051325039.", "手机号码是：[手机号]."),
     ("tel:13870299673，我这可不是广告", "tel:[手机号]，我这可不是广告"),
     ("我的EMAIL:HRZJQ@163.COM我可以为我说的话负责", "我的EMAIL:[邮箱]我可以为我说的话负责"),

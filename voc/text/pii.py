@@ -60,12 +60,16 @@ _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:
 _SPOKEN_EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*(?: ?(?:艾特|爱特|@) ?| (?:at|AT) )"
     r"(?:[A-Za-z0-9-]+|扣扣)(?:(?: ?(?:点|\.) ?| (?:dot|DOT) )[A-Za-z0-9-]+)*"
-    r"(?: ?(?:点|\.) ?| (?:dot|DOT) )(?:com|cn|net|org|edu|gov|cc|io|co|me|info|biz|COM|CN|NET|ORG)(?![A-Za-z0-9])", re.ASCII)
+    r"(?: ?(?:点|\.) ?| (?:dot|DOT) )(?:com|cn|net|org|edu|gov|cc|io|co|me|info|biz|COM|CN|NET|ORG)"
+    r"(?![A-Za-z0-9])", re.ASCII)
 _ZH_COMMA = re.compile(r"(?<=[零〇○洞一幺二两三四五六七八九叉]) ?,(?= ?[零〇○洞一幺二两三四五六七八九叉])")
 # an amount: 余额16234746553元, ¥13812345678
 _AMOUNT_AFTER = re.compile(r"\s*(?:元|块|圆|万|亿|角|美元|美金|港币|港元|欧元|日元|英镑|人民币|RMB|rmb)")
 _AMOUNT_BEFORE = re.compile(r"(?:[¥￥$]|RMB|rmb|余额|金额|欠款|本金|利息|总额|共计|合计|总计)"
                             r"(?:是|为|有|还有|剩|剩下)?[\s:：]*$")
+# a business line: 客服热线010-88210766, 订房电话：0311-86911999, 传真至：010-59222799
+_BUSINESS_LINE = re.compile(r"(?:客服|热线|传真|订房|订餐|售后|总机|前台|网点|营业厅|支行|分行|酒店|宾馆)"
+                            r"[^，。！？0-9]{0,4}$")
 _TIGHT = r"(?: {1,2}| ?[-–—] ?|\) ?| ?\()"
 _LOOSE = r"(?:[，、。]{1,2} ?)"
 _RUN = re.compile(rf"(?<![0-9])(?:\(\+?|\+ ?)?[0-9](?:(?:{_TIGHT}|{_LOOSE})?[0-9]){{9,}}"
@@ -296,6 +300,8 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
                 if kind != "id" and (_AMOUNT_AFTER.match(scan, end)
                                      or _AMOUNT_BEFORE.search(scan, max(0, start - 8), start)):
                     continue  # 余额16234746553元: an amount
+                if kind == "landline" and _BUSINESS_LINE.search(scan, max(0, start - 10), start):
+                    continue  # a business's line, not a customer's
                 found.append((start, end, kind))
     found += find_context(text, scan)
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))

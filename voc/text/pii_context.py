@@ -45,6 +45,8 @@ _STRONG = (r"我叫|名字叫|名字是|叫做|姓名(?:是|为|叫)?|户名(?:�
 _WEAK = r"我是|本人是|本人|客户是|客户"
 _CUE = re.compile(rf"(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[:：\s]*(?=(?:{_SUR}))")
 _SURNAME_ONLY = re.compile(rf"(?:我|免贵|本人)姓(?P<s>{_SUR})(?![{_HAN}]?[{_HAN}]?(?:的|氏))")
+_FUNCTION = ("p", "c", "u", "d", "r", "v", "m", "q", "f", "t", "y", "e", "o", "x")  # jieba flags no name has
+_AFTER_GAP = re.compile(r"^$|[，。！？、：:；\s（(“\"是找的位跟和给问叫请]")  # 于先生 after these is a name
 _COMMON = 100  # jieba dictionary frequency from which an nr word is taken as a word
 _NOT_NAMED = re.compile(r"(?:平台|软件|公司|产品|APP|app|网站|机构|银行)的?$")
 _TITLES = ("先生", "女士", "小姐", "太太", "夫人", "老师", "师傅", "经理", "主管", "主任", "阿姨")
@@ -141,11 +143,15 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
             continue
         word, flag = tok
         if ts + len(word) == p and 2 <= len(word) <= 4 and _surname_len(word, 0) and \
-                (_person(word, flag) or len(word) <= 3 and jieba.dt.FREQ.get(word, 0) < _COMMON and flag != "m"):
+                (_person(word, flag) or len(word) <= 3 and jieba.dt.FREQ.get(word, 0) < _COMMON
+                 and not flag.startswith(_FUNCTION)):
             out.append((ts, p, "name"))  # 王健女士, 陈小明先生
-        elif _surname_len(text, p - 1) and (len(word) == 1 or flag.startswith("nr") and ts == p - 1):
+        elif _surname_len(text, p - 1) and (
+                len(word) == 1 and (not flag.startswith(_FUNCTION) or _AFTER_GAP.match(text[p - 2:p - 1]))
+                or flag.startswith("nr") and ts == p - 1):
             out.append((p - 1, p, "name"))  # 王先生 (jieba: 王先生/nr), 朱女士 (朱/nr)
-        elif ts + len(word) == p and len(word) <= 2 and ts >= 1 \
+        elif ts + len(word) == p and len(word) <= 2 and ts >= 1 and not flag.startswith(_FUNCTION) \
+                and (len(word) == 1 or jieba.dt.FREQ.get(word, 0) < _COMMON) \
                 and _surname_len(text, ts - 1) == 1 and _single(text, ts - 1):
             out.append((ts - 1, p, "name"))  # 邓洋女士, 张秀英女士: jieba cuts the surname off an unknown name
     return out
@@ -154,20 +160,24 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
 # -- addresses ------------------------------------------------------------------------------
 
 _NUM = r"[0-9十百零一二三四五六七八九两]{1,5}"
-_UNIT = (rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组)|[-－#]{_NUM}(?:室|号)?"
-         rf"|(?<=[元栋幢座])[0-9]{{3,4}}(?![0-9]))")  # 3栋2单元501
-_ESTATE = r"(?:小区|花园|公寓|家园|新村|苑|大厦|宿舍|村)"
+_HOME_UNIT = rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|室|户|组)|[-－#]{_NUM}(?:室|号)?|(?<=[元栋幢座])[0-9]{{3,4}}(?![0-9]))"
+_UNIT = rf"(?:{_HOME_UNIT}|{_NUM}(?:楼|层|号))"  # 3栋2单元501, 5楼, 12号
+_ESTATE = r"(?:小区|花园|公寓|家园|新村|苑|宿舍|村)"
 _ANCHOR = re.compile(
-    rf"(?:大道|大街|路|街|巷|弄|胡同){_NUM}(?:号|弄)(?:院)?(?:[{_HAN}]{{2,8}}?{_ESTATE})?{_UNIT}*"  # 桂林路23号
-    rf"|{_ESTATE}{_UNIT}+"                                                 # 阳光小区3栋2单元
-    rf"|(?<=[镇乡])[{_HAN}]{{1,6}}?村(?:{_NUM}组)?{_UNIT}*")                  # 李楼乡王庄村
+    rf"(?:(?:大道|大街|路|街|巷|胡同){_NUM}(?:号|弄)|弄{_NUM}号)(?:院)?(?:[{_HAN}]{{2,8}}?{_ESTATE})?"
+    rf"(?P<unit>{_UNIT}*)"                                                          # 桂林路23号
+    rf"|{_ESTATE}(?={_UNIT}*{_HOME_UNIT}){_UNIT}+"                                     # 阳光小区3栋2单元
+    rf"|(?<=[镇乡])[{_HAN}]{{1,6}}?村(?:{_NUM}组)?{_UNIT}*")                            # 李楼乡王庄村
+# a street and number alone is a home address only near a home cue (hotels, shops and
+# branches have street numbers too); with a flat, building or room number it always is
+_HOME_CUE = re.compile(r"地址|住址|住所|家住|住在|我家|家里|寄到|寄往|送到|收货|收件|居住|户籍|老家|现住|住的")
 _LEFT_STOP = set("在住是到于的我家址为了从向往去寄送把被给就都也还")
 _PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
               "广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
-_KEEP = re.compile(rf"(?:(?:{_PROVINCES})(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区)?|[{_HAN}]{{2,6}}?(?:省|自治区))?"
-                   rf"(?:[{_HAN}]{{2,4}}?市)?")
-_BUSINESS = re.compile(rf"的?[{_HAN}]{{0,8}}?(?:银行|支行|分行|营业厅|网点|营业部|公司|门店|店|中心|派出所|法院|医院|学校|"
-                       rf"办事处|工商局|政府|大厦)")
+_KEEP = re.compile(rf"(?:(?:{_PROVINCES})(?:省|市|自治区|壮族自治区|回族自治区|维吾尔自治区)?"
+                   rf"|[{_HAN}]{{2,6}}?(?:省|自治区))?(?:[{_HAN}]{{2,4}}?市)?")
+_BUSINESS = re.compile(rf"的?[{_HAN}]{{0,8}}?(?:银行|支行|分行|营业厅|网点|营业部|公司|门店|店|中心|派出所|法院|医院|"
+                       rf"学校|办事处|工商局|政府|大厦|售后|维修|酒店|宾馆|饭店|餐厅|超市|商场)")
 _AT_BUSINESS = re.compile(r"(?:位于|坐落于|坐落在|门店|网点|营业厅|支行|分行)[:：]?$")
 
 
@@ -181,7 +191,12 @@ def find_addresses(text: str, scan: str) -> list[tuple[int, int, str]]:
         keep = _KEEP.match(scan, start, m.start())
         if keep and keep.end() > start:
             start = keep.end()
-        if m.start() - start < (2 if scan[m.start()] in "路街巷弄胡大" else 1) or _BUSINESS.match(scan, m.end()) or _AT_BUSINESS.search(scan, max(0, start - 6), start):
+        street = scan[m.start()] in "路街巷弄胡大"
+        if street and not re.search(_HOME_UNIT, m.group("unit") or "") and not (
+                _HOME_CUE.search(text, max(0, start - 20), start) or _HOME_CUE.search(text, m.end(), m.end() + 10)):
+            continue
+        if m.start() - start < (2 if street else 1) or _BUSINESS.match(scan, m.end()) \
+                or _AT_BUSINESS.search(scan, max(0, start - 6), start):
             continue  # no street, estate or village name; or a business address
         out.append((start, m.end(), "address"))
     return out
