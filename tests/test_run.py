@@ -90,7 +90,7 @@ def test_options_name_the_valid_choices():
 
     with pytest.raises(ConfigError, match="local or ray"):
         RunOptions(engine="spark")
-    with pytest.raises(ConfigError, match="inspect, topics or report"):
+    with pytest.raises(ConfigError, match="inspect, topics, report or export"):
         RunOptions(stages=["inspect", "dashboards"])
 
 

@@ -46,3 +46,17 @@ def display_path(path) -> str:
         return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
     except (OSError, ValueError):
         return str(path)
+
+
+# control characters (C0 but tab, DEL, C1), line and paragraph separators, and the bidi
+# controls: each would split, colour or reorder a terminal line or a log line
+_CONTROL = "".join(chr(c) for c in [*range(0, 9), *range(10, 32), *range(0x7F, 0xA0)]) + \
+    "\u2028\u2029\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ESCAPES = {ord(c): c.encode("unicode_escape").decode("ascii") if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+            for c in _CONTROL}
+
+
+def one_line(text) -> str:
+    r"""`text` with its control characters written as escapes (a newline as \n, ESC as \x1b, an
+    RTL override as \u202e): a message naming a file stays one line, in the order written."""
+    return str(text).translate(_ESCAPES)

@@ -395,6 +395,7 @@ class _Night:
             if not changed and not self.ws.night_pending(name):
                 self.stage_state[name] = {"status": "not needed"}
                 continue
+            self.emit({"event": "stage", "stage": name, "status": "started"})
             try:
                 out = self.stages[name](self.ws, self.run_id, self.settings)
                 self.ws.mark_night(name, self.run_id)

@@ -28,15 +28,14 @@ def handle_errors(fn: Callable) -> Callable:
         except VocError as e:
             if STATE["debug"]:
                 raise
-            typer.echo(f"voc: error: {e}", err=True)
+            err(f"voc: error: {e}")
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
         except Exception as e:  # unexpected: still one line unless --debug
             if STATE["debug"]:
                 raise
-            typer.echo(f"voc: error: {type(e).__name__}: {e} (run with --debug for a traceback)",
-                       err=True)
+            err(f"voc: error: {type(e).__name__}: {e} (run with --debug for a traceback)")
             raise typer.Exit(1) from None
 
     return wrapper
@@ -53,7 +52,10 @@ def echo_json(obj: Any) -> None:
 
 
 def err(msg: str) -> None:
-    typer.echo(msg, err=True)
+    """One line on stderr: control characters (a newline in a file name, say) escaped."""
+    from voc.errors import one_line
+
+    typer.echo(one_line(msg), err=True)
 
 
 def is_tty() -> bool:

@@ -113,7 +113,9 @@ class _Printer:
 
     def _err(self, msg: str) -> None:
         if self.bar and self.bar._bar:
-            self.bar._bar.console.print(msg, markup=False, highlight=False, soft_wrap=True)
+            from voc.errors import one_line
+
+            self.bar._bar.console.print(one_line(msg), markup=False, highlight=False, soft_wrap=True)
         else:
             common.err(msg)
 
