@@ -25,15 +25,19 @@ class Input:
 
 def discover(specs: list[str]) -> tuple[list[Input], list[dict]]:
     """Inputs from folders, globs, files and manifests, each path once; and what cannot be used
-    ({source, reason}) without stopping the others."""
-    from voc.audio import expand_inputs
+    ({source, reason}: a missing file, a bad manifest row, a dangling symlink, a symlink loop
+    or an unlistable folder inside a scanned folder) without stopping the others."""
+    from voc.audio import AUDIO_SUFFIXES
+    from voc.scan import scan, unreadable_reason
 
     found: list[Input] = []
     bad: list[dict] = []
     for spec in specs:
         p = Path(spec)
         if p.is_dir():
-            found += [Input(s) for s in expand_inputs([spec])]
+            files, unreadable = scan([spec], AUDIO_SUFFIXES)  # every entry it cannot read, said
+            found += [Input(s) for s in files]
+            bad += unreadable
         elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
             good, errors = read_manifest(p)
             found += good
@@ -41,7 +45,11 @@ def discover(specs: list[str]) -> tuple[list[Input], list[dict]]:
         elif p.exists():
             found.append(Input(spec))
         elif glob.has_magic(spec):
-            found += [Input(f) for f in sorted(glob.glob(spec, recursive=True)) if Path(f).is_file()]
+            for f in sorted(glob.glob(spec, recursive=True)):
+                if Path(f).is_file():
+                    found.append(Input(f))
+                elif Path(f).is_symlink():
+                    bad.append({"source": f, "reason": unreadable_reason(Path(f))})
         else:
             bad.append({"source": spec, "reason": "no such file or folder"})
     seen, unique = set(), []

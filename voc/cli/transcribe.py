@@ -29,7 +29,8 @@ def transcribe(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ):
     """Transcribe call recordings into speaker-attributed Simplified-Chinese transcripts."""
-    from voc.audio import expand_inputs
+    from voc.audio import AUDIO_SUFFIXES
+    from voc.scan import scan
     from voc.transcribe import TranscribeOptions, Transcriber, transcribe_batch
 
     cfg = common.settings(**{
@@ -42,15 +43,18 @@ def transcribe(
         cfg.values["asr"]["hotwords"] = list(cfg["asr.hotwords"]) + list(hotword)
         cfg.sources["asr.hotwords"] = "flag"
     opts = TranscribeOptions.from_settings(cfg)
-    paths = expand_inputs(inputs)
-    if not paths:
+    paths, unreadable = scan(inputs, AUDIO_SUFFIXES)  # a dangling symlink, say: a line and a failure row
+    if not paths and not unreadable:
         raise typer.BadParameter("no audio files found in the given inputs")
     transcriber = Transcriber(cfg, cfg["asr.engine"])
 
     with common.workspace(cfg, no_store) as ws, \
-            common.run(ws, "transcribe", cfg, inputs=len(paths)) as run, \
+            common.run(ws, "transcribe", cfg, inputs=len(paths) + len(unreadable)) as run, \
             common.progress(len(paths), "transcribing") as advance:
+        for b in unreadable:
+            run.fail(b["source"], b["reason"])
         s = transcribe_batch(paths, transcriber, opts, run, out=out, on_done=advance)
+        s = dict(s, inputs=s["inputs"] + len(unreadable))  # run.failed counts them already
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,
                "workspace": str(ws.path) if ws else None}
     if as_json:
