@@ -48,7 +48,15 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("counts_in_score", "是否计入得分（已撤销、申诉成立的不计）"),
         ("active", "是否为该联络最近一次质检的结果"), ("first_seen", "首次发现时间（UTC）"),
         ("last_seen", "最近一次发现时间（UTC）"), ("inspect_run_id", "产生该发现的运行"),
-        ("rules_digest", "规则文件摘要（sha256）")]),
+        ("rules_digest", "规则文件摘要（sha256）"), ("veto", "是否一票否决规则（命中即不合格）")]),
+    "qa_contacts": ("质检联络：覆盖情况（已质检 / 部分质检 / 未质检）、得分、一票否决；只有已质检的联络计入合格率", [
+        ("transcript_id", "联络编号"), ("source", "来源"), ("channel", "渠道"), ("call_at", "联络时间"),
+        ("agent_id", "坐席"), ("team", "班组"), ("coverage", "覆盖（full / partial / none）"),
+        ("coverage_zh", "质检覆盖（已质检 / 部分质检 / 未质检）"),
+        ("coverage_note", "未能适用的核心规则及原因"), ("roles", "说话人角色来源（guess = 按话术推测）"),
+        ("qa_score", "质检得分（仅已质检）"), ("partial_score", "部分质检得分（不计入合格率）"),
+        ("vetoed", "命中的一票否决规则"), ("findings", "有效质检发现数"),
+        ("not_applicable", "不适用的规则及原因（JSON）"), ("inspect_run_id", "质检运行")]),
     "review_events": ("复核事件（只追加，不修改）", [
         ("finding_id", "发现编号"), ("seq", "序号"), ("action", "动作"), ("from_state", "原状态"),
         ("to_state", "新状态"), ("reviewer", "复核人"), ("reason", "理由"),
@@ -122,6 +130,25 @@ def _evidence_text(evidence: list[dict]) -> str:
 
 # -- the tables ------------------------------------------------------------------------------------
 
+def _qa_contacts(ws, contacts: dict[str, dict], guard) -> list[dict]:
+    """One row per inspected contact: coverage, score, vetoes (issue 13)."""
+    from voc.inspect.model import COVERAGE_ZH
+
+    rows = []
+    for r in ws.inspections():
+        c = contacts.get(r["transcript_id"])
+        if c is None:
+            continue
+        rows.append({"transcript_id": r["transcript_id"], "source": guard.name(r["source"]),
+                     "channel": r["channel"], "call_at": r["call_at"], "agent_id": r["agent_id"],
+                     "team": r["team"], "coverage": r["coverage"], "coverage_zh": COVERAGE_ZH[r["coverage"]],
+                     "coverage_note": r.get("coverage_note") or "", "roles": r.get("roles"),
+                     "qa_score": c["qa_score"], "partial_score": c.get("qa_partial_score"),
+                     "vetoed": c.get("qa_veto") or [], "findings": c["findings"],
+                     "not_applicable": r["not_applicable"], "inspect_run_id": r["run_id"]})
+    return rows
+
+
 def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
            keep_last: int = 0) -> dict[str, list[dict]]:
     """The rows of every exported table (dicts keyed by the column names of TABLES)."""
@@ -156,7 +183,9 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
                 + (f"：{guard.text(e['reason'], False)}" if e["reason"] else "") for e in hist),
             "counts_in_score": bool(f["active"]) and f["state"] not in VOID_STATES,
             "active": bool(f["active"]), "first_seen": f["first_seen"], "last_seen": f["last_seen"],
-            "inspect_run_id": f["run_id"], "rules_digest": contacts[f["transcript_id"]]["rules_digest"]})
+            "inspect_run_id": f["run_id"], "rules_digest": contacts[f["transcript_id"]]["rules_digest"],
+            "veto": bool(f.get("veto"))})
+    out["qa_contacts"] = _qa_contacts(ws, contacts, guard)
     for e in events:
         if e["finding_id"] in rule_of:
             rid, tid = rule_of[e["finding_id"]]
