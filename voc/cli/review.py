@@ -152,12 +152,12 @@ def _evidence_line(e: dict) -> str:
 
 
 def _act(action: str, findings, by, reason, workspace, as_json, outcome=None):
-    from voc.inspect.review import default_reviewer, review
+    from voc.inspect.review import Roles, default_reviewer, review
 
     ws, cfg = _open(workspace, read_only=False)
     with ws:
         events = review(ws, findings, action, by or default_reviewer(cfg["inspect.reviewer"]),
-                        reason, outcome)
+                        reason, outcome, roles=Roles.from_settings(cfg))
     if as_json:
         common.echo_json(events)
         return

@@ -16,12 +16,19 @@ Every event records the reviewer, the time (UTC), the reason and the states befo
 in `review_events`, which is only ever appended to; the current state is the latest event's.
 Dismissed and overturned findings stay stored and listed (`--state dismissed`) with their
 history; they no longer deduct points in workspace scorecards.
+
+Who may do what (`Roles`, settings [review]): names in `review.agents` are agents: an agent may
+appeal a finding on their own contacts (the finding's agent id is their name) and nothing else;
+when `review.reviewers` is set, only those names may confirm, dismiss and resolve. A reviewer
+cannot resolve an appeal on a finding they confirmed themselves (their own finding) unless
+`review.self_resolve` is true. Every refusal names the rule (the setting) that refused it.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from voc.errors import VocError, choices
@@ -67,6 +74,45 @@ def next_state(state: str, action: str, outcome: str | None = None) -> str:
     return to
 
 
+@dataclass
+class Roles:
+    """Who may review (see the module docstring). Empty lists: anyone may do anything, except
+    resolving an appeal on a finding they confirmed (unless self_resolve)."""
+
+    reviewers: frozenset[str] = field(default_factory=frozenset)
+    agents: frozenset[str] = field(default_factory=frozenset)
+    self_resolve: bool = False
+
+    @classmethod
+    def from_settings(cls, settings) -> "Roles":
+        def names(v) -> frozenset[str]:
+            items = v if isinstance(v, list) else str(v or "").split(",")
+            return frozenset(x.strip() for x in items if str(x).strip())
+
+        return cls(reviewers=names(settings["review.reviewers"]), agents=names(settings["review.agents"]),
+                   self_resolve=bool(settings["review.self_resolve"]))
+
+    def check(self, who: str, action: str, finding: dict, history: list[dict]) -> None:
+        """ReviewError naming the rule when `who` may not `action` this finding."""
+        fid = finding["finding_id"]
+        if who in self.agents:
+            if action != "appeal":
+                raise ReviewError(f"finding {fid}: {who} is an agent (review.agents): agents may only "
+                                  f"appeal their own findings, not {action} them")
+            if (finding.get("agent_id") or "") != who:
+                raise ReviewError(f"finding {fid}: {who} is an agent (review.agents) and may appeal only "
+                                  f"their own findings; this one is agent {finding.get('agent_id') or '(unknown)'}'s")
+            return
+        if self.reviewers and who not in self.reviewers and action != "appeal":
+            raise ReviewError(f"finding {fid}: {who} is not a reviewer (review.reviewers: "
+                              f"{choices(sorted(self.reviewers))}); reviewers {action} findings")
+        if action == "resolve" and not self.self_resolve:
+            if any(e["reviewer"] == who and e["action"] == "confirm" for e in history):
+                raise ReviewError(f"finding {fid}: {who} confirmed this finding and cannot resolve "
+                                  f"the appeal on it (review.self_resolve is false); another "
+                                  f"reviewer must decide")
+
+
 def needs_reason(state: str, action: str) -> bool:
     return not (action == "confirm" and state == "open")
 
@@ -95,9 +141,10 @@ def find(ws, ref: str, include_inactive: bool = True) -> dict:
 
 
 def review(ws, refs: list[str], action: str, reviewer: str, reason: str | None = None,
-           outcome: str | None = None) -> list[dict[str, Any]]:
-    """Apply one action to findings, all or none: every finding is checked before any event is
-    written. Returns the events written."""
+           outcome: str | None = None, roles: Roles | None = None) -> list[dict[str, Any]]:
+    """Apply one action to findings, all or none: every finding is checked (state, reason, who
+    may do it: `roles`, default Roles()) before any event is written. Returns the events written."""
+    roles = roles or Roles()
     if not refs:
         raise ReviewError("give at least one finding id")
     events, seen = [], set()
@@ -110,6 +157,7 @@ def review(ws, refs: list[str], action: str, reviewer: str, reason: str | None =
             to = next_state(f["state"], action, outcome)
         except ReviewError as e:
             raise ReviewError(f"finding {f['finding_id']}: {e}") from None
+        roles.check(reviewer, action, f, ws.review_events(f["finding_id"]))
         if needs_reason(f["state"], action) and not (reason or "").strip():
             raise ReviewError(f"{action} of finding {f['finding_id']} ({f['state']}) needs "
                               f"--reason")
