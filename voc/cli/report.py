@@ -48,10 +48,17 @@ def report(
                                        help="Folder for the pages. Default: report.out, else "
                                             "<workspace>/reports."),
     since: Optional[str] = SINCE, until: Optional[str] = UNTIL, no_redact: bool = NO_REDACT,
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    with_audio: bool = typer.Option(False, "--with-audio",
+                                    help="Copy the recordings into <out>/audio so the call pages play "
+                                         "them wherever the folder goes (default: link to where they are)."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the summary as one JSON object on stdout: out, index, pages, "
+                                      "call_pages, agent_pages, contacts, findings, risk_queue, topics, "
+                                      "audio (copied/referenced/withheld/missing), timezone, "
+                                      "search_index_bytes, redacted, since, until, run_id."),
 ):
-    """Offline dashboards: overview, risk queue, QA, topics and a page per call (HTML that
-    opens from file://, no network)."""
+    """Offline dashboards: overview, risk queue, QA, agent pages, search, topics and a page per
+    call with its recording (HTML that opens from file://, no network)."""
     from voc.report import report as build_report
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None,
@@ -61,14 +68,20 @@ def report(
         run_cfg = cfg.flat() | {"out": str(out) if out else None,
                                                       "since": since, "until": until}
         with ws.run("report", run_cfg) as run:
-            summary = build_report(ws, out, cfg, since=since, until=until, run_id=run.id)
+            summary = build_report(ws, out, cfg, since=since, until=until, run_id=run.id,
+                                   with_audio=with_audio)
             run.ok(summary["contacts"])
+    if not summary["contacts"] and (since or until):
+        common.err(f"report: no contacts from {since or 'the first'} to {until or 'the last'} day "
+                   f"in {summary['workspace']}: the pages are empty")
     if as_json:
         common.echo_json(summary)
         return
     common.err(f"report: {summary['contacts']} contacts, {summary['risk_queue']} in the risk queue, "
                f"{summary['findings']} findings, topics: {'yes' if summary['topics'] else 'none'}, "
-               f"{summary['call_pages']} call pages"
+               f"{summary['call_pages']} call pages, {summary['agent_pages']} agent pages, "
+               f"search index {summary['search_index_bytes'] / 1e6:.1f} MB"
+               + (f", audio {summary['audio']['copied']} copied" if with_audio else "")
                + ("" if summary["redacted"] else "; PII NOT masked (--no-redact)")
                + f" -> {summary['out']}")
     typer.echo(summary["index"])

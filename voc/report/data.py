@@ -20,10 +20,13 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 UNKNOWN = "(未知)"
+DEFAULT_TZ = "Asia/Shanghai"
+CHANNEL_NAMES = {"call": "电话", "chat": "在线客服", "ticket": "工单", "email": "邮件", "sms": "短信",
+                 "complaint": "投诉单", "app": "App", "wechat": "微信"}
 LEVELS = ("high", "medium", "low")
 SENTIMENTS = ("negative", "neutral", "positive")
 TIME_KEYS = ("started_at", "time", "created_at", "date")
@@ -105,9 +108,50 @@ def _call_time(meta: dict) -> str | None:
     return None
 
 
+def zone(name: str | None = None):
+    """The bank's time zone (report.timezone, default Asia/Shanghai) as a tzinfo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from voc.errors import ConfigError
+
+    try:
+        return ZoneInfo(name or DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"report.timezone {name!r}: not a time zone name (like Asia/Shanghai)") from None
+
+
+def local(value, tz) -> datetime | None:
+    """A time (datetime or ISO text) in zone `tz`; times without a zone are taken as already
+    in it. None when `value` is not a time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        t = value
+    elif isinstance(value, date):
+        return None
+    else:
+        try:
+            t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return t.astimezone(tz) if t.tzinfo else t.replace(tzinfo=tz)
+
+
+def _local_day(value, tz) -> str | None:
+    """The date of a time in zone `tz` (a bare date, or a time without a zone, as written)."""
+    if tz is not None and (isinstance(value, datetime) or
+                           (isinstance(value, str) and re.search(r"\d[T ]\d{1,2}:\d{2}", value))):
+        t = local(value, tz)
+        if t is not None:
+            return t.date().isoformat()
+    return _day(value)
+
+
 def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
-             findings: list[dict] | None = None) -> list[dict]:
-    """One dict per contact in the date range, with sentiment, risk, QA score and topic."""
+             findings: list[dict] | None = None, tz=None, titles: bool = False) -> list[dict]:
+    """One dict per contact in the date range, with sentiment, risk, QA score and topic. With
+    `tz`, dates are the local dates in that zone; with `titles`, each gets a readable `title`
+    (a call: its recording's name; a chat or ticket: channel, id and first customer line)."""
     guard = guard or Safeguard(enabled=False)
     rows = ws.contact_rows()
     since, until = (str(since) if since else None), (str(until) if until else None)
@@ -115,7 +159,7 @@ def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
     for r in rows:
         meta = json.loads(r.pop("meta") or "{}")
         call_at = _call_time(meta) or r["call_at"]
-        day = _day(call_at) or _day(r["stored_at"])
+        day = _local_day(call_at, tz) or _local_day(r["stored_at"], tz)
         if (since and (day or "") < since) or (until and (day or "9999") > until):
             continue
         asr = (r["channel"] or "call") == "call"
@@ -136,11 +180,29 @@ def contacts(ws, since=None, until=None, guard: Safeguard | None = None,
             "risk_reasons": [guard.text(x, asr) for x in reasons],
             "redacted_at_analysis": r["redacted"] == "true" if r["redacted"] is not None else None,
             "page": page_name(r["id"]),
+            # where a call's recording is (not redacted: only to find the file, never shown)
+            "recording": r["source"] if (r["channel"] or "call") == "call" else None,
         })
     _add_qa(out, findings if findings is not None else [])
+    if titles:
+        _add_titles(ws, out, guard)
     _add_topics(ws, out)
     out.sort(key=lambda c: (c["date"] or "", c["call_at"] or "", c["id"]))
     return out
+
+
+def _add_titles(ws, contacts_: list[dict], guard: Safeguard, width: int = 24) -> None:
+    first: dict[str, str] = {}
+    for u in ws.utterance_rows([c["id"] for c in contacts_ if c["channel"] != "call"]):
+        if u["role"] != "agent" and u["transcript_id"] not in first and (u["text"] or "").strip():
+            first[u["transcript_id"]] = u["text"]
+    for c in contacts_:
+        if c["channel"] == "call":
+            c["title"] = c["source"] or c["id"][:12]
+            continue
+        line = " ".join(str(guard.text(first.get(c["id"]) or "", False)).split())
+        line = line[:width] + ("…" if len(line) > width else "")
+        c["title"] = " · ".join(x for x in (CHANNEL_NAMES.get(c["channel"], c["channel"]), c["id"][:12], line) if x)
 
 
 def contact_channels(ws) -> dict[str, str]:
@@ -429,3 +491,129 @@ def _redacted_utterances(c: dict, rows: list[dict], guard: Safeguard) -> list[di
                                          text=r["text"] or "") for r in rows], text="-")
     red = guard.transcript(t)
     return [{**r, "text": u.text} for r, u in zip(rows, red.utterances)]
+
+
+# -- call timing, search, agents, periods (the QA workbench) ------------------------------------
+
+def timeline(utterances: list[dict]) -> dict | None:
+    """Speech per role, silences and overtalk of a call, computed as the timing rules compute
+    them (voc.inspect.timing); None for a contact without utterance spans (chats, tickets)."""
+    from voc.inspect import timing
+    from voc.schema import Utterance
+
+    rows = [u for u in utterances if isinstance(u.get("start_s"), (int, float))
+            and isinstance(u.get("end_s"), (int, float))]
+    if not rows or len(rows) != len(utterances):
+        return None
+    us = [Utterance(start=u["start_s"], end=u["end_s"], speaker=u.get("speaker") or u.get("role") or "",
+                    role=u.get("role") or "unknown", text="") for u in rows]
+    if not timing.has_spans(us):
+        return None
+    end = max(u.end for u in us)
+    return {"duration": end,
+            "spans": [{"idx": r["idx"], "role": r.get("role") or "unknown", "start": r["start_s"],
+                       "end": r["end_s"]} for r in rows],
+            "silences": [{"idx": rows[i]["idx"], "start": a, "end": b} for i, a, b in timing.silences(us)],
+            "overtalk": [{"idx": rows[i]["idx"], "start": a, "end": b} for i, a, b in timing.overlaps(us)
+                         if b > a]}
+
+
+def search_entry(c: dict, utterances: list[dict], findings_: list[dict]) -> dict:
+    """One contact in the search page's index: its filters and its redacted utterances."""
+    return {"p": c["page"], "t": c.get("title") or c["source"] or c["id"][:12], "d": c["date"] or "",
+            "tm": c["team"] or UNKNOWN, "a": c["agent_id"] or UNKNOWN, "pr": c["product_line"] or UNKNOWN,
+            "l": c["risk_level"] or "",
+            "s": c["sentiment"] or "", "tp": c["topic_label"] or "", "ch": c["channel"],
+            "q": None if c["qa_score"] is None else round(c["qa_score"]),
+            "r": sorted({f["rule_id"] for f in findings_}), "st": sorted({f["state"] for f in findings_}),
+            "u": [[u["idx"], (u.get("role") or "unknown")[0], u["text"] or ""] for u in utterances]}
+
+
+def agent_page_name(agent: str) -> str:
+    return "agent-" + hashlib.sha256(str(agent).encode("utf-8")).hexdigest()[:16] + ".html"
+
+
+def periods(days: list[str], length: int) -> dict | None:
+    """The latest `length` days up to the last day with contacts, and the `length` days
+    before them (the previous period of the same length)."""
+    if not days or length < 1:
+        return None
+    last = date.fromisoformat(days[-1])
+    start = last - timedelta(days=length - 1)
+    prev_end = start - timedelta(days=1)
+    prev_start = prev_end - timedelta(days=length - 1)
+    return {"days": length, "current": [start.isoformat(), last.isoformat()],
+            "previous": [prev_start.isoformat(), prev_end.isoformat()]}
+
+
+def period_figures(contacts_: list[dict], period: list[str], pass_score: float) -> dict:
+    """Contacts, QA pass rate, mean score, findings and high-risk contacts within [from, to]."""
+    cs = [c for c in contacts_ if c["date"] and period[0] <= c["date"] <= period[1]]
+    s = summary(cs, pass_score)
+    return {"from": period[0], "to": period[1], "contacts": s["contacts"], "inspected": s["inspected"],
+            "qa_pass_rate": s["qa_pass_rate"], "mean_score": s["mean_score"], "findings": s["findings"],
+            "high": s["risk"]["high"],
+            "negative_rate": (round(s["sentiment"]["negative"] / sum(s["sentiment"].values()), 4)
+                              if sum(s["sentiment"].values()) else None)}
+
+
+def compare(contacts_: list[dict], span: dict | None, pass_score: float) -> dict | None:
+    if not span:
+        return None
+    return {"days": span["days"], "current": period_figures(contacts_, span["current"], pass_score),
+            "previous": period_figures(contacts_, span["previous"], pass_score)}
+
+
+def agents(contacts_: list[dict], findings_: list[dict], qa_: dict, pass_score: float,
+           span: dict | None, worst: int = 10) -> list[dict]:
+    """One coaching page per agent of the scorecard: its scorecard row (the same figures),
+    pass rate, score trend per day, findings by rule against its team, worst calls, open
+    appeals, and this period against the previous one."""
+    from voc.inspect.scoring import UNKNOWN_AGENT, VOID_STATES
+
+    by_agent: dict[str, list[dict]] = defaultdict(list)
+    for c in contacts_:
+        by_agent[c["agent_id"] or UNKNOWN_AGENT].append(c)
+    standing: dict[str, list[dict]] = defaultdict(list)
+    all_by_contact: dict[str, list[dict]] = defaultdict(list)
+    for f in findings_:
+        all_by_contact[f["transcript_id"]].append(f)
+        if f["state"] not in VOID_STATES:
+            standing[f["transcript_id"]].append(f)
+    team_rules: dict[str, Counter] = defaultdict(Counter)
+    team_n: Counter = Counter()
+    for c in contacts_:
+        if c["qa_score"] is None:
+            continue
+        team_n[c["team"] or UNKNOWN] += 1
+        team_rules[c["team"] or UNKNOWN].update({f["rule_id"] for f in standing.get(c["id"], [])})
+    names = {f["rule_id"]: f["rule_name"] for f in findings_}
+    out = []
+    for card in qa_["agents"]:
+        agent = card["agent"]
+        cs = by_agent.get(agent, [])
+        scored = [c for c in cs if c["qa_score"] is not None]
+        team = card.get("team") or UNKNOWN
+        mine: Counter = Counter()
+        for c in scored:
+            mine.update({f["rule_id"] for f in standing.get(c["id"], [])})
+        rules = [{"rule": r, "name": names.get(r, r), "hits": mine.get(r, 0),
+                  "rate": round(mine.get(r, 0) / len(scored), 4) if scored else None,
+                  "team_rate": round(team_rules[team].get(r, 0) / team_n[team], 4) if team_n[team] else None}
+                 for r in sorted(set(mine) | set(team_rules[team]),
+                                 key=lambda r: (-mine.get(r, 0), -team_rules[team].get(r, 0), r))]
+        per_day: dict[str, list[float]] = defaultdict(list)
+        for c in scored:
+            if c["date"]:
+                per_day[c["date"]].append(c["qa_score"])
+        out.append({
+            "agent": agent, "page": agent_page_name(agent), "team": card.get("team"),
+            "name": next((c["agent_name"] for c in cs if c["agent_name"]), None), "card": card,
+            "pass_rate": (round(sum(c["qa_score"] >= pass_score for c in scored) / len(scored), 4)
+                          if scored else None),
+            "trend": [{"date": d, "mean": round(sum(v) / len(v), 1), "n": len(v)} for d, v in sorted(per_day.items())],
+            "rules": rules,
+            "worst": sorted(scored, key=lambda c: (c["qa_score"], c["date"] or "", c["id"]))[:worst],
+            "appeals": [f for c in cs for f in all_by_contact.get(c["id"], []) if f["state"] == "appealed"],
+            "compare": compare(cs, span, pass_score)})
+    return out

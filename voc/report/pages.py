@@ -28,8 +28,7 @@ from voc.report import runs as R
 from voc.schema import mmss
 
 TEMPLATES = package_path("report", "templates")
-CHANNEL_NAMES = {"call": "电话", "chat": "在线客服", "ticket": "工单", "email": "邮件", "sms": "短信",
-                 "complaint": "投诉单", "app": "App", "wechat": "微信"}
+CHANNEL_NAMES = D.CHANNEL_NAMES
 LEVEL_NAMES = {"high": "高", "medium": "中", "low": "低"}
 SENTIMENT_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 ROLE_NAMES = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
@@ -65,14 +64,19 @@ def _env():
                        sentiment_names=SENTIMENT_NAMES, role_names=ROLE_NAMES,
                        state_names=STATE_NAMES, severity_names=SEVERITY_NAMES, mmss=mmss,
                        unknown=D.UNKNOWN)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}  # CJK as is: half the size
     env.filters["when"] = when
     return env
 
 
-def when(value: Any) -> str:
-    """A call time as people read it: 2026-11-01 09:58 (the local time it was recorded in)."""
+def when(value: Any, tz=None) -> str:
+    """A time as people read it: 2026-11-01 09:58, in zone `tz` (report.timezone) when given;
+    a time without a zone is taken as already in it."""
     if value is None or value == "":
         return ""
+    t = D.local(value, tz) if tz is not None else None
+    if t is not None:
+        return t.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     try:
@@ -97,12 +101,25 @@ def _fig(fig) -> dict:
     return {"data": spec["data"], "layout": spec["layout"]}
 
 
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def by_severity(rules: list[dict]) -> list[dict]:
+    """Critical rules first, then by hit rate (highest first)."""
+    rank = {s: k for k, s in enumerate(SEVERITY_ORDER)}
+    return sorted(rules, key=lambda r: (rank.get(r.get("severity"), len(rank)), -(r.get("rate") or 0),
+                                        str(r["rule"])))
+
+
 def qa_charts(qa: dict) -> dict:
     import plotly.graph_objects as go
 
-    rules = sorted((r for r in qa["rules"] if r.get("rate") is not None), key=lambda r: r["rate"])
+    # plotly draws a horizontal bar chart bottom-up: reversed, the critical rules stand on top
+    rules = list(reversed(by_severity([r for r in qa["rules"] if r.get("rate") is not None])))
     rate = go.Figure(go.Bar(
-        x=[round(100 * r["rate"], 1) for r in rules], y=[_pl(r.get("name") or r["rule"]) for r in rules],
+        x=[round(100 * r["rate"], 1) for r in rules],
+        y=[_pl(("【严重】" if r.get("severity") == "critical" else "") + (r.get("name") or r["rule"]))
+           for r in rules],
         orientation="h", marker_color="#d97706",
         customdata=[[r["hits"], r["applied"]] for r in rules],
         hovertemplate="%{y}：%{x}%（%{customdata[0]} / %{customdata[1]}）<extra></extra>"))
@@ -190,6 +207,61 @@ def annotate(utterances: list[dict], findings: list[dict], signals: list[dict]) 
                 u["tags"].append(t)
 
 
+# -- recordings, agent charts, the search index ------------------------------------------------
+
+AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
+               ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}
+
+
+def recording(c: dict, out: Path, guard: D.Safeguard, copy: bool) -> dict:
+    """The audio player of a call page: {status, src, type, name}. status: copied (into
+    out/audio under a hashed name, with --with-audio), referenced (a file:// link to where it
+    is), withheld (its file name holds PII that redaction would mask: copy it instead) or
+    missing (no such file now)."""
+    import hashlib
+    import os
+    import shutil
+
+    raw = c.get("recording") or ""
+    path = Path(raw)
+    name = guard.name(raw) if raw else ""
+    base = {"name": name, "type": AUDIO_TYPES.get(path.suffix.lower(), "")}
+    if not raw or not path.is_file():
+        return {**base, "status": "missing", "src": None}
+    if copy:
+        dest = out / "audio" / (hashlib.sha256(c["id"].encode("utf-8")).hexdigest()[:24] + path.suffix.lower())
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            try:
+                os.link(path, dest)        # the same disk: no copy needed
+            except OSError:
+                shutil.copyfile(path, dest)
+        return {**base, "status": "copied", "src": f"../audio/{dest.name}"}
+    if guard.enabled and name != raw:
+        return {**base, "status": "withheld", "src": None}
+    return {**base, "status": "referenced", "src": path.resolve().as_uri()}
+
+
+def agent_charts(a: dict) -> dict:
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[t["date"] for t in a["trend"]], y=[t["mean"] for t in a["trend"]],
+                               customdata=[t["n"] for t in a["trend"]], mode="lines+markers",
+                               line={"color": "#7c3aed"},
+                               hovertemplate="%{x}：平均 %{y} 分（%{customdata} 条）<extra></extra>"))
+    fig.update_layout(template="plotly_white", title="每日质检平均分", yaxis={"range": [0, 105]},
+                      xaxis={"type": "date", "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"},
+                      margin={"l": 50, "r": 20, "t": 40, "b": 40})
+    return {"trend": _fig(fig)}
+
+
+def _index_bytes(page: str, data: dict) -> int:
+    """Size in bytes of the search index inlined in the search page."""
+    start = page.find('id="voc-data">')
+    end = page.find("</script>", start)
+    return len(page[start + len('id="voc-data">'):end].encode("utf-8")) if start >= 0 else 0
+
+
 # -- the whole report ---------------------------------------------------------------------------
 
 def _was_ours(out: Path) -> bool:
@@ -202,16 +274,21 @@ def _was_ours(out: Path) -> bool:
 
 def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None, until=None,
           pass_score: float = 80.0, risk_queue_size: int = 500, rules=None,
-          run_id: str | None = None) -> dict:
-    """Write the dashboard into `out` and return a summary (paths and counts)."""
+          run_id: str | None = None, timezone: str | None = None, with_audio: bool = False,
+          period_days: int = 7) -> dict:
+    """Write the dashboard into `out` and return a summary (paths and counts). Times are shown
+    in `timezone` (report.timezone); `with_audio` copies the recordings into out/audio."""
     from voc import __version__
 
     out = Path(out).absolute()
     ours = _was_ours(out)
     (out / "calls").mkdir(parents=True, exist_ok=True)
+    (out / "agents").mkdir(parents=True, exist_ok=True)
+    tz_name = timezone or D.DEFAULT_TZ
+    tz = D.zone(tz_name)
     guard = D.Safeguard(enabled=redact, keep_last=keep_last)
     all_findings = D.findings(ws, guard=guard)
-    contacts = D.contacts(ws, since, until, guard, findings=all_findings)
+    contacts = D.contacts(ws, since, until, guard, findings=all_findings, tz=tz, titles=True)
     ids = {c["id"] for c in contacts}
     pages_by_id = {c["id"]: c["page"] for c in contacts}
     findings = [dict(f, page=pages_by_id.get(f["transcript_id"])) for f in all_findings
@@ -220,14 +297,16 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     qa = D.qa(contacts, findings, D.rules_applied(ws, ids), rules)
     topics = D.topics(ws, contacts, guard, since, until)
     days = sorted({c["date"] for c in contacts if c["date"]})
-    info = {"voc_version": __version__, "generated_at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %z"),
+    info = {"voc_version": __version__, "generated_at": datetime.now(tz).strftime("%Y-%m-%d %H:%M:%S %z"),
+            "timezone": tz_name,
             "workspace": str(ws.path), "run_id": run_id, "redacted": redact,
             "since": str(since) if since else None, "until": str(until) if until else None,
             "contacts": len(contacts), "last_day": days[-1] if days else None}
     env = _env()
+    env.filters["when"] = lambda v: when(v, tz)
     rule_names = {r["rule"]: r.get("name") or r["rule"] for r in qa["rules"]}
     env.filters["rule_name"] = lambda rid: rule_names.get(rid, rid)
-    css, common_js = _asset("report.css"), _asset("common.js")
+    css, common_js, call_js = _asset("report.css"), _asset("common.js"), _asset("call.js")
     filters = {"min": days[0] if days else "", "max": days[-1] if days else "",
                "teams": sorted({c["team"] or D.UNKNOWN for c in contacts}),
                "products": sorted({c["product_line"] or D.UNKNOWN for c in contacts}),
@@ -240,12 +319,14 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
 
     written = {}
     topic_labels = {str(t["topic"]): t["label"] for t in (topics or {}).get("topics", [])}
+    span = D.periods(days, period_days)
     overview_data = {"cells": D.overview_cells(contacts, pass_score), "filters": filters,
                      "pass_score": _num(pass_score), "topic_labels": topic_labels,
                      "channel_names": CHANNEL_NAMES}
     write_text(out / "index.html", render(
         "overview.html", "overview", title="总览", charts=True, data=overview_data,
         page_js=_asset("overview.js"), pass_score=_num(pass_score), has_topics=bool(topic_labels),
+        compare=D.compare(contacts, span, pass_score),
         topics_model=(topics or {}).get("model", {}).get("model_id")))
     written["overview"] = "index.html"
 
@@ -261,8 +342,14 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     listed = sorted(listed, key=lambda f: state_order.get(f["state"], 99))[:MAX_FINDINGS_LISTED]
     # ... grouped by review state (open first)
     agent_names = {c["agent_id"]: c["agent_name"] for c in contacts if c["agent_id"] and c["agent_name"]}
+    coach = D.agents(contacts, findings, qa, pass_score, span)
+    agent_pages = {a["agent"]: a["page"] for a in coach}
+    qa = {**qa, "rules": by_severity(qa["rules"])}
     write_text(out / "qa.html", render(
-        "qa.html", "qa", title="质检", charts=bool(qa["inspected"]),
+        "qa.html", "qa", title="质检", charts=bool(qa["inspected"]), agent_pages=agent_pages,
+        finding_filters={"rules": sorted({(f["rule_id"], f["rule_name"]) for f in listed}),
+                         "agents": sorted({f["agent_id"] or D.UNKNOWN for f in listed}),
+                         "severities": [s for s in SEVERITY_ORDER if any(f["severity"] == s for f in listed)]},
         data={"charts": qa_charts(qa)} if qa["inspected"] else None, qa=qa, summary=summary,
         pass_score=_num(pass_score), findings=listed, findings_total=len(findings),
         findings_truncated=len(findings) > len(listed), agent_names=agent_names,
@@ -280,24 +367,47 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
                                      log=R.run_log(ws, guard), status_names=RUN_STATUS_NAMES))
     written["runs"] = "runs.html"
 
-    n_calls, keep = 0, set()
+    for a in coach:
+        write_text(out / "agents" / a["page"], render(
+            "agent.html", "agent", root="../", title=f"坐席 {a['agent']}", charts=bool(a["trend"]),
+            data={"charts": agent_charts(a)} if a["trend"] else None, a=a, pass_score=_num(pass_score),
+            rule_names=rule_names))
+
+    n_calls, keep, index, audio = 0, set(), [], {"referenced": 0, "copied": 0, "missing": 0, "withheld": 0}
     for item in D.calls(ws, contacts, findings, guard):
         c = item["contact"]
         annotate(item["utterances"], item["findings"], item["signals"])
+        player = recording(c, out, guard, with_audio) if c["channel"] == "call" else None
+        if player:
+            audio[player["status"]] += 1
         write_text(out / "calls" / c["page"], render(
-            "call.html", "call", root="../", title=f"通话详情 {c['source'] or c['id'][:12]}",
-            c=c, utterances=item["utterances"], findings=item["findings"],
+            "call.html", "call", root="../", title=f"{'通话' if c['channel'] == 'call' else '联络'}详情 {c['title']}",
+            c=c, utterances=item["utterances"], findings=item["findings"], signals=item["signals"],
+            player=player, timeline=D.timeline(item["utterances"]), agent_page=agent_pages.get(c["agent_id"]),
+            call_js=call_js,
             agent_sentiment={"label": None, "positive": None,
                              **(item["analysis"].get("sentiment_agent") or {})}))
+        index.append(D.search_entry(c, item["utterances"], item["findings"]))
         keep.add(c["page"])
         n_calls += 1
+    search = {"contacts": index, "filters": {
+        **filters, "agents": sorted({e["a"] for e in index}),
+        "rules": sorted({(f["rule_id"], f["rule_name"]) for f in findings}),
+        "topics": sorted({e["tp"] for e in index if e["tp"]}),
+        "states": [st for st in qa["state_names"] if any(st in e["st"] for e in index)]},
+        "pass_score": _num(pass_score),
+        "names": {"level": LEVEL_NAMES, "sentiment": SENTIMENT_NAMES, "state": STATE_NAMES, "channel": CHANNEL_NAMES}}
+    search_html = render("search.html", "search", title="搜索", data=search, page_js=_asset("search.js"))
+    write_text(out / "search.html", search_html)
+    written["search"] = "search.html"
     if ours:  # pages of contacts no longer in the report (never files voc did not write)
         for stale in (out / "calls").glob("*.html"):
             if stale.name not in keep:
                 stale.unlink()
     result = {"out": str(out), "index": str(out / "index.html"), "pages": written,
               "call_pages": n_calls, "contacts": len(contacts), "findings": len(findings),
-              "risk_queue": len(queue), "topics": bool(topics),
+              "risk_queue": len(queue), "topics": bool(topics), "agent_pages": len(coach),
+              "audio": audio, "timezone": tz_name, "search_index_bytes": _index_bytes(search_html, search),
               "topics_model": (topics or {}).get("model", {}).get("model_id"),
               "redacted": redact, "since": info["since"], "until": info["until"],
               "generated_at": info["generated_at"], "run_id": run_id, "voc_version": __version__,

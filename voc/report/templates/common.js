@@ -18,9 +18,27 @@
     for (var k in (extra || {})) base[k] = extra[k];
     return base;
   };
+  /* a chart with no data point says 无数据 instead of drawing an empty −1…1 axis */
+  VOC.empty = function (data) {
+    return !(data || []).some(function (t) {
+      var v = t.values || (t.orientation === "h" ? t.x : t.y) || t.x || [];
+      if (!Array.isArray(v)) return !!(v && v.bdata);  /* plotly's packed arrays */
+      return v.some(function (x) { return x !== null && x !== undefined && x !== "" && x !== 0 && !(typeof x === "number" && isNaN(x)); });
+    });
+  };
   VOC.plot = function (div, data, layout) {
     if (typeof div === "string") div = document.getElementById(div);
     if (!div || !window.Plotly) return;
+    if (VOC.empty(data)) {
+      if (div.dataset.plotted) { window.Plotly.purge(div); delete div.dataset.plotted; }
+      div.textContent = "";
+      var box = document.createElement("div"), t = (layout && layout.title) || {};
+      box.className = "nodata";
+      box.textContent = (typeof t === "string" ? t : (t.text || "")) + "：无数据";
+      div.appendChild(box);
+      return;
+    }
+    if (!div.dataset.plotted) div.textContent = "";
     var lay = VOC.layout(layout);
     if (div.dataset.plotted) window.Plotly.react(div, data, lay, CONFIG);
     else { window.Plotly.newPlot(div, data, lay, CONFIG); div.dataset.plotted = "1"; }

@@ -28,17 +28,26 @@
   function pct(a, b) { return b ? (100 * a / b).toFixed(1) + "%" : "—"; }
   function num(x, digits) { return x == null || isNaN(x) ? "—" : x.toFixed(digits); }
 
-  function cards(id, title, s) {
+  /* the search page listing the contacts a card counts: search.html#from=...&team=... */
+  function link(st, from, to, extra) {
+    var h = new URLSearchParams();
+    if (from) h.set("from", from);
+    if (to) h.set("to", to);
+    ["team", "product", "channel"].forEach(function (k) { if (st[k]) h.set(k, st[k]); });
+    for (var k in (extra || {})) h.set(k, extra[k]);
+    return "search.html#" + h.toString();
+  }
+  function cards(id, title, s, st, from, to) {
     var root = document.getElementById(id);
     if (!root) return;
     var items = [
-      ["联络量", String(s.n), ""],
-      ["负面情绪占比", pct(s.neg, s.neg + s.neu + s.pos), ""],
-      ["高风险", String(s.high), s.high ? "high" : ""],
-      ["中风险", String(s.medium), ""],
-      ["质检合格率", pct(s.pass, s.insp), ""],
-      ["质检平均分", s.insp ? num(s.ssum / s.insp, 1) : "—", ""],
-      ["质检发现", String(s.findings), ""]
+      ["联络量", String(s.n), "", {}],
+      ["负面情绪占比", pct(s.neg, s.neg + s.neu + s.pos), "", {sentiment: "negative"}],
+      ["高风险", String(s.high), s.high ? "high" : "", {level: "high"}],
+      ["中风险", String(s.medium), "", {level: "medium"}],
+      ["质检合格率", pct(s.pass, s.insp), "", {qa: "inspected"}],
+      ["质检平均分", s.insp ? num(s.ssum / s.insp, 1) : "—", "", {qa: "inspected"}],
+      ["质检发现", String(s.findings), "", {rule: "*"}]
     ];
     root.textContent = "";
     var h = document.createElement("h3");
@@ -48,9 +57,11 @@
     box.className = "cards";
     items.forEach(function (it) {
       var c = document.createElement("div"), k = document.createElement("div"), v = document.createElement("div");
+      var a = document.createElement("a");
       c.className = "card"; k.className = "k"; v.className = "v " + it[2];
       k.textContent = it[0]; v.textContent = it[1];
-      c.appendChild(k); c.appendChild(v); box.appendChild(c);
+      a.href = link(st || {}, from, to, it[3]); a.title = "在搜索页列出这些联络";
+      a.appendChild(k); a.appendChild(v); c.appendChild(a); box.appendChild(c);
     });
     root.appendChild(box);
   }
@@ -69,8 +80,9 @@
     var days = Object.keys(byDay).sort();
     var last = days.length ? days[days.length - 1] : null;
     if (count) count.textContent = "所选范围 " + total.n + " 条联络，" + days.length + " 天";
-    cards("kpi-night", last ? "最近一天（" + last + "）" : "最近一天", last ? byDay[last] : blank());
-    cards("kpi-range", "所选范围" + (days.length ? "（" + days[0] + " 至 " + last + "）" : ""), total);
+    cards("kpi-night", last ? "最近一天（" + last + "）" : "最近一天", last ? byDay[last] : blank(), st, last, last);
+    cards("kpi-range", "所选范围" + (days.length ? "（" + days[0] + " 至 " + last + "）" : ""), total, st,
+          st.from, st.to);
 
     VOC.plot("ch-volume", Object.keys(channels).sort().map(function (ch) {
       return {type: "bar", name: esc(CHANNELS[ch] || ch), x: days,
