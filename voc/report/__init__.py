@@ -48,9 +48,11 @@ def default_out(ws, settings=None) -> Path:
     return Path(out) if out else Path(ws.path) / "reports"
 
 
-def report(ws, out=None, settings=None, *, since=None, until=None, run_id: str | None = None) -> dict:
+def report(ws, out=None, settings=None, *, since=None, until=None, run_id: str | None = None,
+           with_audio: bool = False) -> dict:
     """Write the dashboards for the contacts of `ws` (optionally only those from `since` to
-    `until`, ISO dates) into `out` (default: report.out, else <workspace>/reports)."""
+    `until`, ISO dates) into `out` (default: report.out, else <workspace>/reports);
+    `with_audio` copies the recordings into out/audio (else the call pages link to them)."""
     from voc.files import staged_dir
     from voc.report.pages import build
 
@@ -64,7 +66,9 @@ def report(ws, out=None, settings=None, *, since=None, until=None, run_id: str |
                         keep_last=int(_opt(settings, "privacy.keep_last", 0)), since=since,
                         until=until, pass_score=float(_opt(settings, "report.qa_pass_score", 80.0)),
                         risk_queue_size=int(_opt(settings, "report.risk_queue_size", 500)),
-                        rules=_rules(settings), run_id=run_id)
+                        rules=_rules(settings), run_id=run_id, with_audio=with_audio,
+                        timezone=_opt(settings, "report.timezone", None) or None,
+                        period_days=int(_opt(settings, "report.period_days", 7)))
         return _relocated(summary, tmp, final)
 
 
@@ -74,7 +78,8 @@ def _report_output(rel: str, manifest: dict | None) -> bool:
     if manifest is None:
         return False
     pages = set((manifest.get("pages") or {}).values())
-    return rel in pages or (rel.startswith("calls/") and rel.endswith(".html") and rel.count("/") == 1)
+    return rel in pages or (rel.startswith(("calls/", "agents/")) and rel.endswith(".html")
+                            and rel.count("/") == 1) or (rel.startswith("audio/") and rel.count("/") == 1)
 
 
 def _export_output(rel: str, manifest: dict | None) -> bool:
