@@ -1,0 +1,101 @@
+"""Mono diarization with the GE2E encoder from the resemblyzer wheel, on real shared clips."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from conftest import AUDIO, read_wav, write_wav
+
+from voc import models
+from voc.diarize import MODEL, Diarizer, cluster
+from voc.errors import ModelError
+
+MEETING, ASR_EX, BAC = "TEST_MEETING_T0000000001_S00000.wav", "asr_example.wav", "BAC009S0764W0121.wav"
+
+
+def _clip(name: str) -> np.ndarray:
+    return read_wav(AUDIO / name)[0][0]
+
+
+def _pieces(x: np.ndarray, n: int) -> list[np.ndarray]:
+    return [p for p in np.array_split(x, n)]
+
+
+@pytest.fixture(scope="module")
+def diarizer(tmp_path_factory):
+    return Diarizer(tmp_path_factory.mktemp("models"), speakers=2)
+
+
+def test_encoder_weights_come_from_the_wheel_checked(tmp_path):
+    d = models.ensure(MODEL, tmp_path)
+    assert (d / "pretrained.pt").stat().st_size > 10_000_000
+    assert all(r["ok"] for r in models.verify(MODEL, tmp_path))
+    with open(d / "pretrained.pt", "r+b") as f:  # a changed byte is refused at load
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xFF]))
+    (d / ".voc-verified.json").unlink(missing_ok=True)
+    with pytest.raises(ModelError, match="sha256"):
+        Diarizer(tmp_path)
+
+
+def test_pkg_resources_stand_in_does_not_leak(diarizer):
+    assert "pkg_resources" not in sys.modules or hasattr(sys.modules["pkg_resources"], "working_set")
+
+
+def test_two_shared_speakers_taking_turns_are_told_apart(diarizer):
+    # speaker A (meeting) and B (asr_example) each in three pieces, alternating A B A B A B
+    a, b = _pieces(_clip(MEETING), 3), _pieces(_clip(ASR_EX), 3)
+    turns = [p for pair in zip(a, b) for p in pair]
+    labels = diarizer.labels([diarizer.embed(t) for t in turns], [len(t) / 16000 for t in turns])
+    assert labels == [0, 1, 0, 1, 0, 1]
+
+
+def test_one_speaker_stays_one_when_two_are_asked(diarizer):
+    x = _clip(MEETING)
+    turns = _pieces(x, 4)
+    labels = diarizer.labels([diarizer.embed(t) for t in turns], [len(t) / 16000 for t in turns])
+    assert labels == [0, 0, 0, 0]
+
+
+def test_cluster_edge_cases():
+    assert cluster(np.zeros((0, 256)), np.zeros(0), 2) == []
+    one = np.eye(256)[:1]
+    assert cluster(one, np.array([2.0]), 2) == [0]
+    # three orthogonal voices, three asked: numbered in order of first appearance
+    X = np.eye(256)[[2, 0, 2, 1]]
+    assert cluster(X, np.full(4, 2.0), 3) == [0, 1, 0, 2]
+    assert cluster(X, np.full(4, 2.0), 1) == [0, 0, 0, 0]
+
+
+@pytest.mark.slow
+def test_mono_call_gets_two_speakers_and_a_turn_each(tmp_path):
+    """A one-channel call of two shared speakers (BAC009 and asr_example, each cut in two),
+    0.7 s gaps: every turn has its own utterance and the two parties get two speakers."""
+    from voc.config import load_settings
+    from voc.transcribe import TranscribeOptions, Transcriber, transcribe_file
+
+    a, b = _clip(BAC), _clip(ASR_EX)
+    gap = np.zeros(int(0.7 * 16000), np.float32)
+    turns = [a[: len(a) // 2], b[: len(b) // 2], a[len(a) // 2:], b[len(b) // 2:]]
+    spans, t = [], 0.0
+    for x in turns:
+        spans.append((t, t + len(x) / 16000))
+        t += (len(x) + len(gap)) / 16000
+    p = write_wav(tmp_path / "mono_call.wav", np.concatenate([q for x in turns for q in (x, gap)]), 16000)
+    tr = transcribe_file(str(p), Transcriber(load_settings({"asr.engine": "whisper"}), "whisper"),
+                         TranscribeOptions())
+    assert tr.meta["roles"] == "diarization"
+    assert tr.meta["diarization"]["speakers_found"] == 2
+    by_turn = [[u for u in tr.utterances if lo - 0.3 <= u.start and u.end <= hi + 0.3] for lo, hi in spans]
+    assert all(by_turn), [(u.start, u.end, u.text) for u in tr.utterances]
+    speaker = [{u.speaker for u in us} for us in by_turn]
+    assert all(len(s) == 1 for s in speaker)
+    assert speaker[0] == speaker[2] != speaker[1] == speaker[3]
+    assert {u.role for u in tr.utterances} == {"agent", "customer"}
+    # times from speech: nothing past the last word, no absurd speech rate
+    assert tr.utterances[-1].end <= spans[-1][1] + 0.3
+    assert all(60 < u.features["speech_rate_cpm"] < 600 for u in tr.utterances)
