@@ -230,3 +230,28 @@ def test_review_needs_an_inspected_workspace(tmp_path):
     Workspace(tmp_path / "empty").close()
     r = runner.invoke(app, ["review", "list", "-w", "empty"])
     assert r.exit_code == 0 and "0 findings" in r.stderr
+
+
+def test_review_roles(ws_path, monkeypatch):
+    g1, g2 = ids(["--rule", "greeting"])                       # c1: agent A1; c2: agent A2
+    a1 = next(f for f in (g1, g2) if json.loads(ok("show", f, "--json").stdout)["agent_id"] == "A1")
+    a2 = g2 if a1 == g1 else g1
+    monkeypatch.setenv("VOC_REVIEW_AGENTS", "A1,A2")
+    monkeypatch.setenv("VOC_REVIEW_REVIEWERS", "qa_wang,qa_lead")
+    # an agent may appeal their own finding, never confirm, dismiss or resolve, nor appeal another's
+    assert "A1 is an agent (review.agents): agents may only appeal" in refused("confirm", a1, "--by", "A1")
+    assert "(review.agents)" in refused("dismiss", a1, "--by", "A1", "--reason", "x")
+    assert "may appeal only their own findings" in refused("appeal", a2, "--by", "A1", "--reason", "x")
+    assert "is not a reviewer (review.reviewers" in refused("confirm", a1, "--by", "someone")
+    ok("confirm", a1, "--by", "qa_wang")
+    ok("appeal", a1, "--by", "A1", "--reason", "录音被截断")
+    assert "A1 is an agent" in refused("resolve", a1, "--by", "A1", "--outcome", "overturned", "--reason", "x")
+    # the reviewer who confirmed it cannot resolve the appeal on it ...
+    assert "review.self_resolve is false" in refused("resolve", a1, "--by", "qa_wang", "--outcome", "upheld",
+                                                     "--reason", "x")
+    ok("resolve", a1, "--by", "qa_lead", "--outcome", "upheld", "--reason", "复听确认")
+    # ... unless configured otherwise
+    monkeypatch.setenv("VOC_REVIEW_SELF_RESOLVE", "true")
+    ok("confirm", a2, "--by", "qa_wang")
+    ok("appeal", a2, "--by", "A2", "--reason", "客户先开口")
+    ok("resolve", a2, "--by", "qa_wang", "--outcome", "overturned", "--reason", "复听属实")
