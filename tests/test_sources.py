@@ -319,3 +319,37 @@ def test_100k_rows_timing(tmp_path):
     dt = time.perf_counter() - t0
     print(f"\nread_records: 100,000 CSV rows in {dt:.2f} s ({n / dt:,.0f} rows/s)")
     assert n == 100_000 and recs.errors == 0
+
+
+# -- broken rows are reported, never taken or dropped without a word --------------------------
+
+def test_unclosed_quote_at_the_end_of_the_file_is_a_bad_row(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,text\n1,还好\n2,"我要投诉，你们\n3,这行被吞进了引号\n', encoding="utf-8")
+    good, bad = read_all(path, text_col="text", id_col="id")
+    assert [(t.id, t.text) for t in good] == [("1", "还好")]  # not row 2 with row 3 inside it
+    assert [(e.row, e.reason) for e in bad] == [
+        (3, "unclosed quote: a quoted cell opened on line 3 runs to the end of the file")]
+    path.write_text('id,text\n1,"closed, fine"\n', encoding="utf-8")  # a closed quote is fine
+    assert [t.text for t in read_all(path, text_col="text")[0]] == ["closed, fine"]
+
+
+def test_a_row_of_delimiters_only_is_reported_and_a_blank_line_is_not(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,text\n1,还好\n,,\n\n2,不好\n", encoding="utf-8")
+    good, bad = read_all(path, text_col="text", id_col="id")
+    assert [t.id for t in good] == ["1", "2"]
+    assert [(e.row, e.reason) for e in bad] == [(3, "empty row (only delimiters, no values)")]
+
+
+def test_a_header_only_file_is_an_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from voc.cli import app
+
+    path = tmp_path / "t.csv"
+    path.write_text("id,text\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"t.csv: only a header row \(id, text\), no data rows"):
+        read_records(path, text_col="text")
+    r = CliRunner().invoke(app, ["inspect", str(path), "--text-col", "text", "--no-store"])
+    assert r.exit_code == 1 and "only a header row" in r.stderr and "mean score" not in r.output

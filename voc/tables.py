@@ -1,8 +1,10 @@
 """Rows of the files banks export: CSV, TSV (or .txt sniffed as either), JSONL and XLSX, in
 UTF-8 (BOM or not), UTF-16 with BOM or GB18030 (decided from the bytes). A row comes as
 `(row number, cells or None, reason or None)`: a row that cannot be read (undecodable bytes,
-an unclosed quote, bad JSON, more cells than the header) carries its reason and the others go
-on; rows are numbered as Excel shows them (header = row 1; JSONL rows are lines).
+an unclosed quote, also one still open at the end of the file, bad JSON, more cells than the
+header, a row of delimiters only such as `,,`) carries its reason and the others go on; a file
+with a header row and no data rows is an InputError; rows are numbered as Excel shows them
+(header = row 1; JSONL rows are lines).
 `voc.sources` makes Transcript records of them; `read_table` serves any table with a header
 row (the manifests of `voc run`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
 import re
@@ -119,19 +122,49 @@ def _decoded_lines(path: Path, encoding: str, damaged: list[bool]) -> Iterator[s
 
 def _delimited_rows(path: Path, encoding: str, delimiter: str):
     damaged = [False]
-    reader = csv.reader(_decoded_lines(path, encoding, damaged), delimiter=delimiter)
+    record: list[str] = []   # the lines of the record being read
+
+    def lines():
+        for line in _decoded_lines(path, encoding, damaged):
+            record.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    pending = None
     for n in itertools.count(1):
+        first_line = reader.line_num + 1
+        record.clear()
         try:
             cells = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as e:
             damaged[0] = False
+            if pending:
+                yield pending[:3]
+                pending = None
             yield n, None, f"unreadable row ({e}; an unclosed quote?)"
             continue
         bad, damaged[0] = damaged[0], False
-        yield n, cells, f"undecodable bytes (the file is read as {name})" if bad else None
+        if pending:
+            yield pending[:3]
+        pending = (n, cells, f"undecodable bytes (the file is read as {name})" if bad else None,
+                   "".join(record), first_line)
+    if pending:  # the last record: a quote still open at the end of the file swallows the rest
+        n, cells, reason, raw, first_line = pending
+        if reason is None and _unclosed(raw, delimiter):
+            cells, reason = None, (f"unclosed quote: a quoted cell opened on line {first_line} runs "
+                                   f"to the end of the file")
+        yield n, cells, reason
+
+
+def _unclosed(raw: str, delimiter: str) -> bool:
+    try:
+        list(csv.reader(io.StringIO(raw), delimiter=delimiter, strict=True))
+    except csv.Error as e:
+        return "end of data" in str(e)
+    return False
 
 
 def _xlsx_rows(path: Path, sheet):
@@ -275,6 +308,12 @@ def table_rows(p: Path, src: str, fmt: str, enc, sheet, is_header) -> tuple[list
     if has_header:
         columns = _header_names(first)
         ahead.pop()
+        for item in rows:  # look past blank lines for a first data row
+            ahead.append(item)
+            if item[1] is None or any(c is not None for c in item[1]):
+                break
+        if all(cells is not None and all(c is None for c in cells) for _, cells, _ in ahead):
+            raise InputError(src, f"only a header row ({', '.join(columns)}), no data rows")
     else:
         columns = [str(i) for i in range(len(first))]
     return columns, has_header, _as_dicts(itertools.chain(ahead, rows), columns, has_header)
@@ -287,6 +326,8 @@ def _as_dicts(rows, columns: list[str], has_header: bool):
             yield n, None, reason
             continue
         if _is_blank(cells):
+            if any(c is not None for c in cells):  # `,,`: a row of empty cells, not a blank line
+                yield n, None, "empty row (only delimiters, no values)"
             continue
         if has_header and len(cells) > width and not _is_blank(cells[width:]):
             yield n, None, (f"{len(cells)} cells but the header has {width} "
