@@ -456,3 +456,32 @@ def test_train_risk_rejects_bad_labels(tmp_path, rules):
         train_risk(["a", "b", "c"], [0, 1, "maybe"], tmp_path, rules)
     with pytest.raises(VocError, match="need at least 5 texts of each label"):
         train_risk(["a"] * 10, [0] * 9 + [1], tmp_path, rules)
+
+
+# -- QA red lines raise complaint risk (issue 13) ------------------------------------------------
+
+def test_agent_mis_selling_is_a_risk_with_the_quote(rules):
+    sold = call(("a", "这款理财您放心，保本的，稳赚不赔。"), ("c", "那我买十万。"))
+    r = score(sold, rules=rules)
+    assert r.level in ("medium", "high") and r.score >= 0.5
+    assert any("质检红线" in x and "稳赚不赔" in x for x in r.reasons), r.reasons
+    honest = call(("a", "这款理财不是保本的，净值会波动，理财非存款。"), ("c", "那我考虑一下。"))
+    assert score(honest, rules=rules).score == 0.0
+
+
+def test_agent_helping_a_scam_transfer_is_high_risk(rules):
+    scam = call(("c", "公安局的人说我的卡涉嫌洗钱，让我把钱转到安全账户，怎么转？"),
+                ("a", "转账的话您在手机银行上操作就行。"))
+    r = score(scam, rules=rules)
+    assert r.level == "high" and any("协助转账" in x for x in r.reasons), r.reasons
+    warned = call(("c", "公安局的人说我的卡涉嫌洗钱，让我把钱转到安全账户，怎么转？"),
+                  ("a", "您千万不要转，这是诈骗。"))
+    assert score(warned, rules=rules).level != "high"
+
+
+def test_qa_rule_signal_names_a_real_rule(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("version: 1\nlevels: {medium: 0.3, high: 0.7}\nsignals:\n"
+                 "  - {id: x, name: x, weight: 0.5, role: agent, qa_rule: nope, reason: r}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="qa_rule: unknown QA rule 'nope'"):
+        load_rules(p)

@@ -14,6 +14,10 @@ Decisions (also written in voc/data/risk.yaml):
   "我不是要投诉" adds nothing while "不给我解决我就投诉" still counts.
 - Unknown roles (mono guesses, text contacts) count as `unknown_role` (default customer): they
   feed customer and any signals, never agent signals.
+- QA red lines feed risk: a signal with `qa_rule: <id>` fires when that rule of the default QA
+  rule set (voc/data/rules/, e.g. guaranteed_return, fraud_assist, suitability) finds something
+  on the contact, and its reason quotes the finding's evidence. The QA rules in turn can anchor on
+  risk signals (`risk:` conditions); those see the risk rules without the qa_rule signals.
 - A learned model (`voc.analyze.risk_model`, `voc train risk`) joins by `learned.blend`: max
   (default; the model can raise a score but never hide rule evidence) or mean. Reasons always
   come from the rules; when the model decides the score a reason "模型判断投诉概率 0.82" is added.
@@ -48,8 +52,8 @@ EXCERPT_CHARS = 40
 _TOP_KEYS = ("version", "levels", "unknown_role", "negation", "signals", "learned")
 _SIGNAL_KEYS = ("id", "name", "weight", "role", "keywords", "patterns", "exclude", "negatable",
                 "position", "meta", "emotion", "sentiment_below", "sentiment_drop", "window",
-                "dialogue_only", "reason")
-_TRIGGERS = ("keywords", "patterns", "meta", "emotion", "sentiment_below", "sentiment_drop")
+                "dialogue_only", "reason", "qa_rule")
+_TRIGGERS = ("keywords", "patterns", "meta", "emotion", "sentiment_below", "sentiment_drop", "qa_rule")
 _BREAKS = re.compile(r"[，。！？；：、,.!?;:…\s就]")
 _FULLWIDTH = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                       *range(0xFF41, 0xFF5B)]}
@@ -75,6 +79,7 @@ class Signal:
     sentiment_drop: float | None = None
     window: int = 2
     dialogue_only: bool = False
+    qa_rule: str | None = None                       # a QA rule id (voc/data/rules/)
 
 
 @dataclass
@@ -103,6 +108,14 @@ class RiskRules:
 
     def level(self, score: float) -> str:
         return "high" if score >= self.high else "medium" if score >= self.medium else "low"
+
+    def without_qa(self) -> "RiskRules":
+        """The same rules without the qa_rule signals (what QA `risk:` conditions look at)."""
+        if not any(s.qa_rule for s in self.signals):
+            return self
+        from dataclasses import replace
+
+        return replace(self, signals=[s for s in self.signals if not s.qa_rule])
 
 
 # -- loading and validation ----------------------------------------------------------------
@@ -252,6 +265,13 @@ def _signal(raw, i: int, where: str) -> Signal:
         if not ok:
             raise ConfigError(f"{at}: position must be {{last: N}} or {{first: N}} with N >= 1, got {pos!r}")
         s.position = next(iter(pos.items()))
+    if raw.get("qa_rule") is not None:
+        from voc.inspect import load_rules as load_qa_rules
+
+        known = [r.id for r in load_qa_rules().rules]
+        if raw["qa_rule"] not in known:
+            raise ConfigError(f"{at}: qa_rule: unknown QA rule {raw['qa_rule']!r}; valid: {choices(known)}")
+        s.qa_rule = raw["qa_rule"]
     if raw.get("meta") is not None:
         if not isinstance(raw["meta"], str) or not raw["meta"]:
             raise ConfigError(f"{at}: meta must be a field name, got {raw['meta']!r}")
@@ -284,6 +304,14 @@ def _template(t, at: str) -> str:
             valid = choices("{" + p + "}" for p in PLACEHOLDERS)
             raise ConfigError(f"{at}: reason uses unknown placeholder {{{name}}}; valid: {valid}")
     return t
+
+
+@functools.lru_cache(maxsize=1)
+def signal_ids(path: str | Path = DEFAULT_RULES) -> tuple[str, ...]:
+    """The ids of a risk file's signals, read without checking the file (for QA `risk:` rules)."""
+    with open(path, encoding="utf-8-sig") as f:
+        data = yaml.safe_load(f) or {}
+    return tuple(str(x.get("id")) for x in data.get("signals") or [] if isinstance(x, dict))
 
 
 @functools.lru_cache(maxsize=1)
@@ -331,6 +359,7 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
         raise ValueError(f"utterance_positive has {len(utterance_positive)} values for "
                          f"{len(utts)} utterances in {t.id}")
     norm = [normalise(u.text) for u in utts]
+    qa = _qa_findings(t, tuple(s.qa_rule for s in rules.signals if s.qa_rule))
     roles = [u.role if u.role != "unknown" else
              (None if rules.unknown_role == "ignore" else rules.unknown_role) for u in utts]
     out = []
@@ -342,6 +371,8 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
             kind, n = s.position
             idx = idx[-n:] if kind == "last" else idx[:n]
         best = None
+        if s.qa_rule:
+            best = _qa_hit(s, qa.get(s.qa_rule), utts)
         for h in _signal_candidates(s, t, utts, norm, idx, utterance_positive, rules):
             if h["weight"] > 0 and (best is None or h["weight"] > best["weight"]):
                 best = h
@@ -350,6 +381,33 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
             out.append(best)
     out.sort(key=lambda h: -h["weight"])
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _qa_inspector(rule_ids: tuple[str, ...]):
+    from voc.inspect import Inspector
+    from voc.inspect import load_rules as load_qa_rules
+
+    rs = load_qa_rules()
+    rs.rules = [r for r in rs.rules if r.id in rule_ids]
+    return Inspector(rs, redact=False)
+
+
+def _qa_findings(t: Transcript, rule_ids: tuple[str, ...]) -> dict:
+    """rule id -> Finding of the QA red lines that qa_rule signals name."""
+    if not rule_ids:
+        return {}
+    return {f.rule: f for f in _qa_inspector(rule_ids).inspect(t).findings}
+
+
+def _qa_hit(s: Signal, finding, utts) -> dict[str, Any] | None:
+    """A QA finding as the signal's hit: its first quoted utterance."""
+    if finding is None:
+        return None
+    ev = next((e for e in finding.evidence if e.get("utterance") is not None), None)
+    i = ev["utterance"] if ev else None
+    return _hit(s, s.weight, i, utts, text=utts[i].text if i is not None else None,
+                match=ev.get("match") if ev else None, detail=f"质检红线：{finding.name}")
 
 
 def _hit(s: Signal, weight: float, i: int | None, utts, text=None, match=None, detail=None,

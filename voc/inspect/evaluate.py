@@ -349,7 +349,7 @@ def _risk(c: Condition, call: Call, res) -> Res:
 
     def hits_of(utts):
         t = call.t
-        return risk.signal_hits(t, None, risk.default_rules())
+        return risk.signal_hits(t, None, risk.default_rules().without_qa())
 
     found = [h for h in call.lazy("risk_hits", hits_of) if h["id"] in c.signals]
     hits = []

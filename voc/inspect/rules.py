@@ -272,9 +272,9 @@ def _condition(raw, n: int, at: str) -> Condition:
         c.threshold = _number(raw["threshold"], f"{label}: threshold", 0, 1, low_open=True)
     elif kind == "risk":
         c.signals = _strings(raw["risk"], f"{label}: risk")
-        from voc.analyze.risk import default_rules
+        from voc.analyze.risk import signal_ids
 
-        known = [s.id for s in default_rules().signals]
+        known = list(signal_ids())
         for sid in c.signals:
             if sid not in known:
                 raise ConfigError(f"{label}: risk: unknown risk signal {sid!r}; valid: {choices(known)}")
