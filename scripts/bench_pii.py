@@ -31,8 +31,8 @@ import random
 import re
 import sys
 import time
-from collections import Counter, defaultdict
 import zipfile
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from voc.schema import Transcript, Utterance
@@ -75,8 +75,9 @@ def mobile(r):
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "桂英",
          "建华", "志强", "晓燕", "海燕", "丽娟", "国庆", "文博", "子涵", "雨轩", "思远", "佳怡"]
 FAMILY = list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕") + ["欧阳", "司马"]
-CITIES = [("广东省", "深圳市", "南山区"), ("", "上海市", "闵行区"), ("浙江省", "杭州市", "西湖区"), ("四川省", "成都市", "武侯区"),
-          ("", "北京市", "海淀区"), ("湖北省", "武汉市", "洪山区"), ("江苏省", "南京市", "鼓楼区"), ("河南省", "郑州市", "金水区")]
+CITIES = [("广东省", "深圳市", "南山区"), ("", "上海市", "闵行区"), ("浙江省", "杭州市", "西湖区"),
+          ("四川省", "成都市", "武侯区"), ("", "北京市", "海淀区"), ("湖北省", "武汉市", "洪山区"),
+          ("江苏省", "南京市", "鼓楼区"), ("河南省", "郑州市", "金水区")]
 ROADS = ["中山", "人民", "解放", "建设", "和平", "文化", "学府", "滨江", "长江", "科技"]
 ESTATES = ["阳光", "幸福", "锦绣", "碧桂园", "翠苑", "金地", "万科", "绿城"]
 
@@ -90,7 +91,8 @@ def name_case(r):
         return t.format(n=n), n
     s = n[:2] if n[:2] in ("欧阳", "司马") else n[0]
     if form == "title":
-        t = r.choice(["{s}先生您好，请问有什么可以帮您", "好的{s}女士，已经为您登记", "是{s}小姐吗？", "{s}经理说会回电"])
+        t = r.choice(["{s}先生您好，请问有什么可以帮您", "好的{s}女士，已经为您登记", "是{s}小姐吗？",
+                      "{s}经理说会回电"])
         return t.format(s=s), s
     t = r.choice(["尊敬的{n}先生：您的账单已出", "{n}女士您好", "我找一下{n}经理"])
     return t.format(n=n), n
@@ -104,8 +106,8 @@ def address_case(r):
         if r.random() < .5:
             fine += f"{r.randrange(1, 30)}栋{r.randrange(101, 2999)}室"
     elif form == "estate":
-        fine = f"{dist}{r.choice(ESTATES)}{r.choice(['小区', '花园', '家园'])}{r.randrange(1, 30)}栋{r.randrange(1, 6)}单元" \
-               f"{r.randrange(101, 2999)}"
+        fine = (f"{dist}{r.choice(ESTATES)}{r.choice(['小区', '花园', '家园'])}{r.randrange(1, 30)}栋"
+                f"{r.randrange(1, 6)}单元{r.randrange(101, 2999)}")
     else:
         prov, city = r.choice([("河南省", "周口市"), ("安徽省", "阜阳市"), ("山东省", "菏泽市")])
         fine = f"{r.choice(['郸城', '太和', '曹'])}县{r.choice(['李楼', '双浮', '青堌集'])}{r.choice(['乡', '镇'])}" \
@@ -187,10 +189,11 @@ def generated(r):
 NEGATIVES = [  # things that must stay, as a QA reader needs them
     ("amount", lambda r: f"余额{r.randrange(10 ** 10, 10 ** 11)}元"), ("amount", lambda r: f"欠款{mobile(r)}元"),
     ("amount", lambda r: f"扣了我{r.choice(['¥', '￥'])}{mobile(r)}"),
-    ("title", lambda r: r.choice(["这位先生您好", "先生您好，请讲", "女士，您别着急", "我们客户经理会联系您", "请问是本人吗",
-                                  "各位女士先生", "对方经理不接电话", "大堂经理态度差"])),
+    ("title", lambda r: r.choice(["这位先生您好", "先生您好，请讲", "女士，您别着急", "我们客户经理会联系您",
+                                  "请问是本人吗", "各位女士先生", "对方经理不接电话", "大堂经理态度差"])),
     ("place", lambda r: r.choice(["我是福建泉州的", "收货地址是杭州", "在上海浦东办的卡", "地址可以帮我修改下吗",
-                                  "我现在住在深圳", "发货地是温州", "河北秦皇岛的网点", f"在人民路{r.randrange(1, 99)}号工商银行办的"])),
+                                  "我现在住在深圳", "发货地是温州", "河北秦皇岛的网点",
+                                  f"在人民路{r.randrange(1, 99)}号工商银行办的"])),
     ("word", lambda r: r.choice(["持卡人全额还款", "本人许可", "微信公众号", "微信支付", "QQ邮箱", "新MATE40", "P40Pro",
                                  "平台名字叫安逸花", "走路23号那天", f"{r.randrange(2, 12)}号线地铁"])),
 ]
@@ -286,7 +289,8 @@ def bench_real(names: list[str], show: int, seed: int) -> None:
             if show:
                 todo = [f for f, k in zip(found, keys) if k not in verdicts]
                 for row, s, e, text in random.Random(seed).sample(todo, min(show, len(todo))):
-                    print(f"      {n}\t{row}\t{s}\t{e}\t{kind}\t?\t{text[max(0, s - 15):s]}【{text[s:e]}】{text[e:e + 10]}")
+                    seen = f"{text[max(0, s - 15):s]}【{text[s:e]}】{text[e:e + 10]}"
+                    print(f"      {n}\t{row}\t{s}\t{e}\t{kind}\t?\t{seen}")
 
     # speed: find_pii against one bare regex pass, same texts, same run
     bare = re.compile(r"[0-9]{11}")

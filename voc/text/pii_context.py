@@ -46,6 +46,10 @@ _WEAK = r"我是|本人是|本人|客户是|客户"
 _CUE = re.compile(rf"(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[:：\s]*(?=(?:{_SUR}))")
 _SURNAME_ONLY = re.compile(rf"(?:我|免贵|本人)姓(?P<s>{_SUR})(?![{_HAN}]?[{_HAN}]?(?:的|氏))")
 _FUNCTION = ("p", "c", "u", "d", "r", "v", "m", "q", "f", "t", "y", "e", "o", "x")  # jieba flags no name has
+# surnames that are more often a word of their own (于 at, 向 to, 任 serve as, 时 when, 全 all …):
+# a name before a title only after punctuation or 是/找/的/位 …
+_AMBIGUOUS = set("于向任时全关安成文方解谈费包常尚和从以与")
+_BRANDS = {"康师傅"}  # brands jieba tags as a person
 _AFTER_GAP = re.compile(r"^$|[，。！？、：:；\s（(“\"是找的位跟和给问叫请]")  # 于先生 after these is a name
 _COMMON = 100  # jieba dictionary frequency from which an nr word is taken as a word
 _NOT_NAMED = re.compile(r"(?:平台|软件|公司|产品|APP|app|网站|机构|银行)的?$")
@@ -142,12 +146,14 @@ def find_names(text: str) -> list[tuple[int, int, str]]:
         if not tok:
             continue
         word, flag = tok
+        if word in _BRANDS:
+            continue
         if ts + len(word) == p and 2 <= len(word) <= 4 and _surname_len(word, 0) and \
                 (_person(word, flag) or len(word) <= 3 and jieba.dt.FREQ.get(word, 0) < _COMMON
-                 and not flag.startswith(_FUNCTION)):
+                 and flag.startswith("ns")):  # 邓洋女士: an unknown name jieba takes for a place
             out.append((ts, p, "name"))  # 王健女士, 陈小明先生
         elif _surname_len(text, p - 1) and (
-                len(word) == 1 and (not flag.startswith(_FUNCTION) or _AFTER_GAP.match(text[p - 2:p - 1]))
+                len(word) == 1 and (word not in _AMBIGUOUS or _AFTER_GAP.match(text[p - 2:p - 1]))
                 or flag.startswith("nr") and ts == p - 1):
             out.append((p - 1, p, "name"))  # 王先生 (jieba: 王先生/nr), 朱女士 (朱/nr)
         elif ts + len(word) == p and len(word) <= 2 and ts >= 1 and not flag.startswith(_FUNCTION) \
