@@ -382,3 +382,137 @@ def test_redact_name_keeps_last_digits_when_asked():
     from voc.text.pii import redact_name
 
     assert redact_name("x_13812345678.wav", keep_last=4) == "x_[手机号尾号5678].wav"
+
+
+# -- issue 15: forms that were missed, amounts that were redacted, names, addresses, ids, plates --
+
+def _issue_forms():
+    """40 mobiles read digit by digit with ASCII commas, 80 spoken e-mails (the issue's probes)."""
+    r = random.Random(SEED + 15)
+    mobiles = []
+    for _ in range(40):
+        m = gen_mobile(r)
+        sep = r.choice([",", ", ", " ,"])
+        mobiles.append((r.choice(["我手机{x}", "号码是{x}，记一下", "{x}"]).format(x=sep.join(spoken(c, r) for c in m)), m))
+    emails = []
+    for i in range(80):
+        local = r.choice(["lihua", "wang.fang", "zhang_wei", "chenjie"]) + str(r.randrange(1, 999))
+        dom, zh = r.choice([("qq", "qq"), ("163", "一六三"), ("126", "幺二六"), ("sina", "sina"), ("gmail", "gmail")])
+        said = f"{local} at {dom} dot com" if i % 2 else f"{local}艾特{zh}点{r.choice(['com', 'cn', 'net'])}"
+        emails.append((r.choice(["邮箱{x}", "我的邮箱是{x}，谢谢", "发到{x}吧"]).format(x=said), said))
+    return mobiles, emails
+
+
+def test_mobile_read_with_ascii_commas():
+    mobiles, _ = _issue_forms()
+    assert redact("一,八,六,六,幺,二,三,四,五,六,七")[0] == "[手机号]"
+    missed = [t for t, m in mobiles if not any(x.kind == "mobile" for x in find_pii(t, asr=True))]
+    assert not missed, missed[:5]
+    assert redact("三,四个人，一,二楼")[0] == "三,四个人，一,二楼"  # short lists stay
+    assert redact("金额12,345,678元")[0] == "金额12,345,678元"
+
+
+def test_spoken_emails():
+    _, emails = _issue_forms()
+    assert redact("lihua96 at qq dot com")[0] == "[邮箱]"
+    assert redact("我邮箱lihua96艾特一六三点com谢谢")[0] == "我邮箱[邮箱]谢谢"
+    missed = [t for t, said in emails if not any(m.kind == "email" and m.text == said for m in find_pii(t))]
+    assert not missed, missed[:5]
+    assert redact("meet at home, 艾特我一下，三点com")[0] == "meet at home, 艾特我一下，三点com"
+
+
+@pytest.mark.parametrize("text", ["余额16234746553元", "余额16234746553", "欠款13812345678元", "扣了我￥13812345678",
+                                  "总额为 18612345678 元", "转入一三八幺二三四五六七八元"])
+def test_eleven_digit_amounts_are_not_phones(text):
+    assert redact(text, asr=True)[0] == text
+
+
+def test_a_phone_next_to_an_amount_is_still_a_phone():
+    assert redact("手机号16234746553")[0] == "手机号[手机号]"
+    assert redact("还款3000元，手机13812345678")[0] == "还款3000元，手机[手机号]"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我叫王伟，身份证号码44030419851231002X", "我叫[姓名]，身份证号码[身份证]"),
+    ("姓名：赵四，电话稍后给您", "姓名：[姓名]，电话稍后给您"),
+    ("户名是欧阳娜娜。", "户名是[姓名]。"),
+    ("本人刘德华，从某平台借款", "本人[姓名]，从某平台借款"),
+    ("王先生您好，请问有什么可以帮您？", "[姓名]先生您好，请问有什么可以帮您？"),
+    ("好的，身份核实通过了，王女士。", "好的，身份核实通过了，[姓名]女士。"),
+    ("尊敬的王健女士，您好！", "尊敬的[姓名]女士，您好！"),
+    ("请问是于先生吗", "请问是[姓名]先生吗"),
+    ("客诉部吴方亮主管说会回电", "客诉部[姓名]主管说会回电"),
+    ("我姓沈", "我姓[姓名]"),
+    # the title and the place stay, words that look like names stay
+    ("先生您好，这位女士也请稍等", "先生您好，这位女士也请稍等"),
+    ("我们客户经理和大堂经理都不管", "我们客户经理和大堂经理都不管"),
+    ("我是张家港的，在苏州办的卡", "我是张家港的，在苏州办的卡"),
+    ("持卡人全额还款后", "持卡人全额还款后"),
+    ("本人许可，并不清楚", "本人许可，并不清楚"),
+    ("平台名字叫安逸花", "平台名字叫安逸花"),
+    ("由熊教授任主任", "由熊教授任主任"),
+    ("两瓶康师傅矿泉水", "两瓶康师傅矿泉水"),
+    ("您可以到货时与师傅协商", "您可以到货时与师傅协商"),
+])
+def test_names(text, expected):
+    assert redact(text)[0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("居住地址河南省商丘市梁园区桂林路23号，联系电话", "居住地址河南省商丘市[地址]，联系电话"),
+    ("地址是上海市浦东新区张江路100号", "地址是上海市[地址]"),
+    ("我家住在阳光小区3栋2单元501室", "我家住在[地址]"),
+    ("家住河南省周口市郸城县李楼乡王庄村3组", "家住河南省周口市[地址]"),
+    ("卡寄到北京市海淀区学府路12号吧", "卡寄到北京市[地址]吧"),
+    # a city is not a home address; nor a branch, a shop or a hotel
+    ("收货地址是杭州，发货的单号地址是温州", "收货地址是杭州，发货的单号地址是温州"),
+    ("我是福建泉州的，签收地址是河北秦皇岛的地址", "我是福建泉州的，签收地址是河北秦皇岛的地址"),
+    ("2019年10月在太仓市上海东路10号工商银行做的房贷", "2019年10月在太仓市上海东路10号工商银行做的房贷"),
+    ("酒店位于上海市羽山路166号，交通方便", "酒店位于上海市羽山路166号，交通方便"),
+    ("早餐在投资大厦一楼的咖啡厅", "早餐在投资大厦一楼的咖啡厅"),
+    ("空调得弄一弄了", "空调得弄一弄了"),
+    ("走路23号那天到的", "走路23号那天到的"),
+])
+def test_home_addresses(text, expected):
+    assert redact(text)[0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("加我微信lihua_1996，发你截图", "加我微信[微信号]，发你截图"),
+    ("微信号：wxid_abc123", "微信号：[微信号]"),
+    ("工作人员微信账号:Emmeli2以激活信用卡的名义", "工作人员微信账号:[微信号]以激活信用卡的名义"),
+    ("我QQ是282369262", "我QQ是[QQ号]"),
+    ("扣扣幺二三四五六七八", "扣扣[QQ号]"),
+    ("车牌号京A12345，昨天被刮了", "车牌号[车牌号]，昨天被刮了"),
+    ("车牌鄂QJ79F7的车险", "车牌[车牌号]的车险"),
+    ("粤B·D12345", "[车牌号]"),
+    # left alone
+    ("关注微信公众号，用微信支付，发QQ邮箱", "关注微信公众号，用微信支付，发QQ邮箱"),
+    ("新MATE40和P40Pro都卖完了", "新MATE40和P40Pro都卖完了"),
+])
+def test_wechat_qq_and_plates(text, expected):
+    assert redact(text)[0] == expected
+
+
+def test_new_kinds_in_transcripts_and_redaction_is_idempotent():
+    t = Transcript(id="c2", source="call.wav", channel="call", duration_s=9.0, utterances=[
+        Utterance(0.0, 2.0, "ch0", "agent", "您好，请问是王先生本人吗？"),
+        Utterance(2.1, 6.0, "ch1", "customer", "是的，我叫王伟，地址是深圳市南山区科技路18号3栋1201室，车牌粤B12345。"),
+    ])
+    out, counts = redact_transcript(t, keep_last=4)
+    assert [u.text for u in out.utterances] == [
+        "您好，请问是[姓名]先生本人吗？", "是的，我叫[姓名]，地址是深圳市[地址]，车牌[车牌号]。"]
+    assert (counts["name"], counts["address"], counts["plate"]) == (2, 1, 1)
+    for u in out.utterances:
+        assert not find_pii(u.text, asr=True) and redact(u.text)[0] == u.text
+
+
+def test_jieba_runs_only_at_cues():
+    from voc.text import pii_context
+
+    find_pii("我叫王伟")  # loaded
+    before = pii_context._posseg.cache_info()
+    for text in ["您好，请问有什么可以帮您？", "我的卡被盗刷了，卡号6222021234567890128", "余额不足，还款日是28号"]:
+        find_pii(text)
+    after = pii_context._posseg.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses)

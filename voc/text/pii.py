@@ -273,11 +273,11 @@ def find_pii(text: str, asr: bool = False) -> list[PiiMatch]:
         return []
     scan = text.translate(_SCAN)
     if "," in text:  # 一,八,六,六: ASCII commas between spoken digits join like Chinese ones
-        spots = [m.start() for m in _ZH_COMMA.finditer(text)]
+        spots = [(m.start(), m.end()) for m in _ZH_COMMA.finditer(text)]
         if spots:
             chars = list(scan)
-            for i in spots:
-                chars[i] = "，"
+            for s, e in spots:  # "幺 ," becomes "幺， " (same length, so offsets hold)
+                chars[s:e] = "，" + " " * (e - s - 1)
             scan = "".join(chars)
     found: list[tuple[int, int, str]] = []
     if "@" in scan:
