@@ -89,16 +89,21 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 
 
 def plain(v: Any) -> Any:
-    """A value as it goes into a cell: str, int, float, bool or None."""
-    if v is None or isinstance(v, (bool, int, float, str)):
+    """A value as it goes into a cell: str, int, float, bool or None; text with bidi controls
+    shown and NULs dropped (voc/text/display.py)."""
+    from voc.text.display import neutral
+
+    if isinstance(v, str):
+        return neutral(v)
+    if v is None or isinstance(v, (bool, int, float)):
         return v
     if isinstance(v, Decimal):
         return float(v)
     if isinstance(v, (datetime, date)):
         return v.isoformat()
     if isinstance(v, (list, dict, tuple)):
-        return json.dumps(v, ensure_ascii=False, default=str)
-    return str(v)
+        return neutral(json.dumps(v, ensure_ascii=False, default=str))
+    return neutral(str(v))
 
 
 def _evidence_text(evidence: list[dict]) -> str:

@@ -58,8 +58,11 @@ def _asset(name: str) -> str:
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    from voc.text.display import neutral
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      finalize=neutral)  # bidi controls shown, NULs dropped (voc/text/display.py)
     env.globals.update(channel_names=CHANNEL_NAMES, level_names=LEVEL_NAMES,
                        sentiment_names=SENTIMENT_NAMES, role_names=ROLE_NAMES,
                        state_names=STATE_NAMES, severity_names=SEVERITY_NAMES, mmss=mmss,

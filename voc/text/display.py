@@ -1,0 +1,23 @@
+"""Text as a reviewer sees it (dashboard pages, xlsx/CSV exports): bidi controls neutralised and
+NUL bytes stripped, while the stored text keeps them (it is the record of what was said or
+sent). An RTL override would reorder what a reviewer reads ("我要投诉你们 abc 您好诉投要我");
+each bidi control is shown as a visible mark naming it instead, so the tampering is seen.
+
+    neutral("您好\u202e我要投诉\x00")   # -> "您好[U+202E]我要投诉"
+"""
+
+from __future__ import annotations
+
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_TABLE = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI} | {0: None}
+
+
+def neutral(text):
+    """`text` with bidi controls shown as [U+XXXX] and NULs removed; other values as they are.
+    A markupsafe.Markup stays Markup (only these characters change, never the markup)."""
+    if not isinstance(text, str):
+        return text
+    out = text.translate(_TABLE)
+    if out == text:
+        return text
+    return type(text)(out) if type(text) is not str else out
