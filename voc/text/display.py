@@ -8,16 +8,22 @@ each bidi control is shown as a visible mark naming it instead, so the tampering
 
 from __future__ import annotations
 
+import re
+
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_TABLE = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI} | {0: None}
+_FOUND = re.compile(f"[\x00{BIDI}]")
+_CHARS = "\x00" + BIDI
+
+
+def _mark(m: re.Match) -> str:
+    c = m.group()
+    return "" if c == "\x00" else f"[U+{ord(c):04X}]"
 
 
 def neutral(text):
     """`text` with bidi controls shown as [U+XXXX] and NULs removed; other values as they are.
     A markupsafe.Markup stays Markup (only these characters change, never the markup)."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not any(c in text for c in _CHARS):  # fast: pages inline MBs of JS
         return text
-    out = text.translate(_TABLE)
-    if out == text:
-        return text
+    out = _FOUND.sub(_mark, text)
     return type(text)(out) if type(text) is not str else out
