@@ -58,7 +58,7 @@ def _asset(name: str) -> str:
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    from voc.text.display import neutral
+    from voc.text.display import neutral, neutral_dumps
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -68,6 +68,7 @@ def _env():
                        state_names=STATE_NAMES, severity_names=SEVERITY_NAMES, mmss=mmss,
                        unknown=D.UNKNOWN)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}  # CJK as is: half the size
+    env.policies["json.dumps_function"] = neutral_dumps
     env.filters["when"] = when
     return env
 

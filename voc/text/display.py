@@ -27,3 +27,22 @@ def neutral(text):
         return text
     out = _FOUND.sub(_mark, text)
     return type(text)(out) if type(text) is not str else out
+
+
+def neutral_data(obj):
+    """`obj` (dicts, lists, strings) with every string neutral: for JSON a page embeds, where a
+    NUL would otherwise travel as \\u0000 and come back in the browser."""
+    if isinstance(obj, str):
+        return neutral(obj)
+    if isinstance(obj, dict):
+        return {neutral_data(k): neutral_data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [neutral_data(v) for v in obj]
+    return obj
+
+
+def neutral_dumps(obj, **kw) -> str:
+    """json.dumps of neutral_data(obj) (the pages' `tojson`)."""
+    import json
+
+    return json.dumps(neutral_data(obj), **kw)
