@@ -159,3 +159,71 @@ def test_killed_and_restarted_night_equals_a_clean_one(tmp_path):
                            text=True, env=env, timeout=120)
     assert again.returncode == 1 and "nothing to do" in again.stderr
     assert snapshot(ws) == got
+
+
+def _dashboard(reports: Path, ws: Path) -> dict[str, str]:
+    """The dashboard's pages, without what differs between two workspaces and two runs (time
+    stamps, the workspace path, run ids and the run log)."""
+    import re
+
+    out = {}
+    for p in sorted(reports.rglob("*")):
+        if p.is_file() and p.name not in ("runs.html", "manifest.json"):
+            text = p.read_text(encoding="utf-8").replace(str(ws), "WS")
+            text = re.sub(r"\d{8}T\d{6}Z-[0-9a-f]{8}", "RUN", text)
+            out[p.relative_to(reports).as_posix()] = re.sub(
+                r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d)?", "TIME", text)
+    return out
+
+
+@pytest.mark.slow
+def test_killed_at_the_very_end_the_restart_renders_the_same_dashboard(tmp_path):
+    # killed as the dashboard is being written, after every input is stored: the restart has
+    # no input to do but the night's report and export are still due, and it finishes them
+    env = dict(os.environ, VOC_RUN_STAGES="inspect,report,export")
+    night = tmp_path / "night"
+    make_night(night, 2)
+    clean = subprocess.run([PY, "-m", "voc", "run", str(night), "-w", str(tmp_path / "clean"),
+                            "--workers", "1", "--json"], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert clean.returncode == 0, clean.stderr
+    ws = tmp_path / "killed"
+    proc = subprocess.Popen([PY, "-m", "voc", "run", str(night), "-w", str(ws), "--workers", "1",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    delay = random.Random(SEED).uniform(0.0, 0.5)
+    killed, seen = _kill_at(proc, "stage", delay)  # the first stage event: the report started
+    assert killed and seen[-1] == {"event": "stage", "stage": "report", "status": "started"}, seen[-2:]
+    assert sum(e["event"] == "input" and e["status"] == "done" for e in seen) == 2
+    assert list((ws / "reports").iterdir()) == []   # no half dashboard
+
+    again = subprocess.run([PY, "-m", "voc", "run", str(night), "-w", str(ws), "--json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    s = json.loads(again.stdout.splitlines()[-1])
+    assert (s["succeeded"], s["skipped"], s["nothing_to_do"]) == (0, 2, False)
+    assert s["stages_run"] == {"report": 1, "export": 1}
+    assert s["stages"] == {"inspect": {"status": "nothing new"}, "report": {"status": "done"},
+                           "export": {"status": "done"}}
+    want = _dashboard(tmp_path / "clean" / "reports", tmp_path / "clean")
+    assert len([p for p in want if p.startswith("calls/")]) == 2
+    assert _dashboard(ws / "reports", ws) == want
+    assert sorted(p.name for p in (ws / "exports").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "clean" / "exports").iterdir())
+    assert sorted(p.name for p in ws.iterdir() if p.name.startswith(".")) == []  # no leftovers
+
+    import duckdb
+
+    con = duckdb.connect(str(ws / "voc.duckdb"), read_only=True)
+    try:
+        runs = con.execute("SELECT status, stages FROM runs ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+    assert [r[0] for r in runs] == ["interrupted", "ok"]
+    assert json.loads(runs[1][1]) == s["stages"]      # the run record says which stages ran
+
+    # and a third run has nothing left to do
+    third = subprocess.run([PY, "-m", "voc", "run", str(night), "-w", str(ws), "--json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    s3 = json.loads(third.stdout.splitlines()[-1])
+    assert s3["nothing_to_do"] and s3["stages"]["report"] == {"status": "not needed"}
