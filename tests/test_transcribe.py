@@ -12,6 +12,7 @@ from voc.cli import app
 from voc.config import load_settings
 from voc.metrics import cer
 from voc.store import Workspace
+from voc.text.zh import strip_punct
 from voc.transcribe import TranscribeOptions, Transcriber, transcribe_file
 
 runner = CliRunner()
@@ -272,3 +273,116 @@ def test_redaction_on_by_default_and_turning_it_off_is_recorded(tmp_path):
         assert config["privacy.redact"] is False
         (tr,) = w.transcripts()
         assert tr.meta["redacted"] is False
+
+
+# -- garbage, channels, coverage ----------------------------------------------------------------
+
+def _garbage_wav(path, seconds: float = 3.0):
+    """A valid 16 kHz 16-bit WAV header over random bytes: loud noise that decodes."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.random.default_rng(7).bytes(int(16000 * seconds) * 2))
+    return path
+
+
+def test_garbage_that_decodes_is_no_speech_and_counted_failed(tmp_path):
+    bad = _garbage_wav(tmp_path / "random.wav")
+    out = tmp_path / "t.jsonl"
+    r = runner.invoke(app, ["transcribe", str(bad), str(AUDIO / "IT0011W0001.wav"), "--engine", "whisper",
+                            "--out", str(out), "--workspace", str(tmp_path / "ws"), "--json"])
+    assert r.exit_code == 1, r.output
+    (line,) = [ln for ln in r.stderr.splitlines() if ln.startswith("voc: ")]
+    assert str(bad) in line and "no speech recognised" in line and "dBFS" in line
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["succeeded"] == 1 and summary["failed"] == 1
+    with Workspace(tmp_path / "ws") as w:
+        assert [f["source"] for f in w.failures()] == [str(bad)]
+
+
+def _six_channels(path, placed: dict[int, tuple[str, float]], seconds: float = 5.0):
+    """A 6-channel 16 kHz file: {channel: (clip, start_s)}, other channels digital silence."""
+    import numpy as np
+    from conftest import read_wav, write_wav
+
+    x = np.zeros((6, int(seconds * 16000)), dtype=np.float32)
+    for ch, (clip, at) in placed.items():
+        s, _ = read_wav(AUDIO / clip)
+        i = int(at * 16000)
+        x[ch, i: i + s.shape[1]] = s[0][: x.shape[1] - i]
+    return write_wav(path, x, 16000)
+
+
+@pytest.mark.slow
+def test_speech_on_channel_3_of_6_is_not_silent(tmp_path, transcriber):
+    p = _six_channels(tmp_path / "six.wav", {3: ("TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav", 0.5)})
+    t = transcribe_file(str(p), transcriber, TranscribeOptions())
+    assert t.meta["audio"]["channels"] == 6 and t.meta["audio"]["channels_used"] == [3]
+    assert t.utterances and {u.speaker for u in t.utterances} == {"ch3"}
+    assert cer([references()["TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav"]], [t.text]) < 0.5
+
+
+@pytest.mark.slow
+def test_channels_map_to_roles_and_identical_channels_fold(tmp_path, transcriber):
+    it, net = "IT0011W0001.wav", "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav"
+    p = _six_channels(tmp_path / "six.wav", {0: (it, 0.2), 3: (net, 2.8), 5: (it, 0.2)})
+    t = transcribe_file(str(p), transcriber, TranscribeOptions(
+        channel_roles=["agent", "unknown", "unknown", "customer"]))
+    assert t.meta["roles"] == "channels"
+    assert t.meta["audio"]["channels_used"] == [0, 3]
+    assert t.meta["audio"]["folded"]["5"] == 0  # ch5 repeats ch0: transcribed once
+    assert [(u.speaker, u.role) for u in t.utterances] == [("ch0", "agent"), ("ch3", "customer")]
+    assert t.utterances[0].end < 2.8 <= t.utterances[1].start + 0.3
+
+
+def test_coverage_check_flags_regions_that_lost_words():
+    from voc.asr.whisper import under_covered
+
+    assert under_covered("甚至出现", 6.0)            # 4 characters for 6 s of speech
+    assert not under_covered("甚至出现交易几乎停滞的情况", 4.2)
+    assert not under_covered("嗯", 1.0)              # short answers are not checked
+
+
+@pytest.mark.slow
+def test_redecoding_a_region_in_halves_keeps_its_words(transcriber):
+    """The re-decode path: a region cut at its quietest point, both halves decoded in one batch,
+    their texts together give the clip's words."""
+    import opencc
+    from conftest import read_wav
+
+    from voc.asr.whisper import split_region
+
+    x, sr = read_wav(AUDIO / "asr_example.wav")
+    from voc.audio import probe
+
+    eng = transcriber.engine_for(probe(AUDIO / "asr_example.wav"))
+    windows = split_region(x[0], sr, 0.3, 5.3)
+    assert windows[0][0] == 0.3 and windows[1][1] == 5.3 and windows[0][1] > windows[1][0]
+    parts = eng._decode(x[0], windows, sr)
+    assert all(parts), parts
+    text = opencc.OpenCC("t2s").convert("".join(parts))
+    assert cer([references()["asr_example.wav"]], [text]) < 0.35, parts
+
+
+@pytest.mark.slow
+def test_long_monologue_is_covered(tmp_path, transcriber):
+    """The five clips joined with 0.3 s pauses (27 s, no pause long enough to end a region
+    early): regions stay short and nearly every reference character comes back."""
+    import numpy as np
+    from conftest import read_wav, write_wav
+
+    refs = references()
+    pause = np.zeros(int(0.3 * 16000), np.float32)
+    x = np.concatenate([p for n in refs for p in (read_wav(AUDIO / n)[0][0], pause)])
+    p = write_wav(tmp_path / "monologue.wav", x, 16000)
+    t = transcribe_file(str(p), transcriber, TranscribeOptions(speakers=1))
+    ref = "".join(refs.values())
+    assert cer([ref], [t.text]) < 0.35
+    assert len(strip_punct(t.text)) >= 0.9 * len(ref)
+    assert all(u.end - u.start <= 10.5 for u in t.utterances)
+    assert t.utterances[-1].end <= len(x) / 16000 - 0.15  # the 0.3 s pause at the end is not speech

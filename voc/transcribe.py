@@ -131,6 +131,7 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
     sr = engine.sample_rate
     utterances: list[Utterance] = []
     turns: list[tuple[list[Utterance], np.ndarray, float]] = []  # mono: (utterances, voice, seconds)
+    pending: list[tuple[list[Utterance], np.ndarray, float]] = []  # the same with samples, not embedded yet
     loudest = -120.0
     decoded = 0.0
     twin: dict[int, int] | None = None   # channel -> the earlier channel carrying the same signal
@@ -138,6 +139,7 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
     for offset, x in audio.iter_chunks(info, chunk_s=opts.chunk_s, max_channels=opts.max_channels,
                                        sample_rate=sr):
         decoded = offset + x.shape[1] / sr
+        n_channels = x.shape[0]
         twin = _fold(x, twin)
         distinct = [ch for ch in range(x.shape[0]) if ch not in twin]
         mono = len(distinct) == 1
@@ -155,15 +157,18 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
                     spoken.add(ch)
                 utterances.extend(us)
                 if us and diarize:
-                    voice = x[ch][int(seg.start * sr): int(seg.end * sr)]
-                    turns.append((us, transcriber.diarizer(opts.speakers).embed(voice), seg.end - seg.start))
+                    pending.append((us, x[ch][int(seg.start * sr): int(seg.end * sr)].copy(), seg.end - seg.start))
+                    if len(turns) + len(pending) >= 2:  # one segment needs no diarizer: load it at the second
+                        d = transcriber.diarizer(opts.speakers)
+                        turns += [(u, d.embed(v), dur) for u, v, dur in pending]
+                        pending = []
     if loudest < opts.silence_db:
         raise InputError(path, f"silent recording (level {loudest:.0f} dBFS, below "
                                f"audio.silence_db {opts.silence_db:.0f})")
     if not utterances:
         raise InputError(path, f"no speech recognised (level {loudest:.0f} dBFS): the audio is not "
                                f"silent but the engine found no words in it (noise, music or not speech)")
-    channels = [ch for ch in range(info.channels or 1) if ch not in (twin or {})]
+    channels = [ch for ch in range(n_channels) if ch not in (twin or {})]
     diarized = None
     if len(channels) == 1 and turns:
         diarized = _label_speakers(turns, transcriber.diarizer(opts.speakers))
@@ -250,8 +255,9 @@ def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: Transcrib
                     if fh:
                         fh.write(rec.to_json() + "\n")
                         fh.flush()
-                    if run.ws is not None:
-                        run.ws.save_transcript(rec, run.id)
+                    if run.ws is not None:  # an id stored for a table's contact: said, not replaced
+                        for c in run.ws.save_transcript(rec, run.id, force=getattr(run, "force", False)):
+                            run.fail(c["source"], c["reason"])
                 if on_done:
                     on_done(rec.source)
     finally:
