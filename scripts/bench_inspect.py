@@ -1,6 +1,7 @@
 """Benchmark `voc inspect`: 10,000 generated dialogues, and the default rules on real chats.
 
     .venv/bin/python scripts/bench_inspect.py [--n 10000] [--repeat 3] [--jddc PATH] [--samples 3]
+    .venv/bin/python scripts/bench_inspect.py --rates-only      # per-rule hit rates, demo vs JDDC
 
 1. Speed and memory. The demo generator writes N dialogues (calls with timing, chats and
    tickets) to a transcripts.jsonl once; then three kinds of fresh process run on it, alternating,
@@ -11,6 +12,9 @@
    Each process reports its wall time, the time after loading, and its peak RSS.
 2. Real chats. The default rules over the JDDC customer-service dialogues (e-commerce, agent
    and customer turns, no timing): hit rate per rule, and `--samples` hits per rule to read.
+3. Per rule, its hit rate on the demo set (`voc demo generate`: 200 contacts, seed 7) beside
+   JDDC's, coverage (已质检 / 部分质检 / 未质检) of both, and on the demo set the contacts with a
+   veto finding that pass (must be 0) and with a high/critical finding that pass.
 """
 
 from __future__ import annotations
@@ -114,7 +118,28 @@ def jddc(path: Path, samples: int) -> dict:
             if len(shown.setdefault(f.rule, [])) < samples:
                 shown[f.rule].append({"id": r.id[:12], "evidence": f.evidence[:2]})
     return {"sessions": len(ts), "utterances": sum(len(t.utterances) for t in ts),
-            "seconds": round(secs, 2), "rules": rows, "samples": shown}
+            "seconds": round(secs, 2), "rules": rows, "samples": shown, "coverage": _coverage(results)}
+
+
+def demo_rates(n: int = 200, seed: int = 7) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from voc import demo
+    from voc.inspect import Inspector, hit_rates, load_rules
+
+    rules = load_rules()
+    ins = Inspector(rules)
+    results = [ins.inspect(t) for t in demo.generate(n, seed=seed)]
+    return {"contacts": n, "seed": seed, "rules": hit_rates([r.to_dict() for r in results], rules.rules),
+            "coverage": _coverage(results),
+            "vetoed": sum(bool(r.vetoed) for r in results),
+            "vetoed_passing": sum(bool(r.vetoed) and bool(r.passed(80)) for r in results),
+            "high_passing": sum(any(f.severity in ("high", "critical") for f in r.findings)
+                                and bool(r.passed(80)) for r in results),
+            "high": sum(any(f.severity in ("high", "critical") for f in r.findings) for r in results)}
+
+
+def _coverage(results) -> dict:
+    return {c: sum(r.coverage == c for r in results) for c in ("full", "partial", "none")}
 
 
 def main() -> None:
@@ -124,17 +149,32 @@ def main() -> None:
     ap.add_argument("--jddc", type=Path, default=JDDC)
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--json", type=Path, help="Also write all figures here.")
+    ap.add_argument("--rates-only", action="store_true", help="Skip the speed runs.")
     a = ap.parse_args()
-    s = speed(a.n, a.repeat)
-    print(f"{s['dialogues']} dialogues ({s['channels']}), {s['utterances']} utterances, "
-          f"{s['file_mb']} MB; generated in {s['generate_s']} s; {s['cpus']} CPUs; "
-          f"medians of {s['repeat']} fresh processes each")
-    print(f"{'mode':<8} {'wall s':>7} {'after load s':>13} {'peak MB':>8}")
-    for m, v in s["median"].items():
-        print(f"{m:<8} {v['wall']:>7} {v['work']:>13} {v['peak_mb']:>8}")
-    print(f"wall ratio library/bare {s['ratio_wall_library_bare']}, cli/bare {s['ratio_wall_cli_bare']}; "
-          f"{s['dialogues_per_s_library']} dialogues/s inspected (library, after load)")
+    s = None if a.rates_only else speed(a.n, a.repeat)
+    if s:
+        print(f"{s['dialogues']} dialogues ({s['channels']}), {s['utterances']} utterances, "
+              f"{s['file_mb']} MB; generated in {s['generate_s']} s; {s['cpus']} CPUs; "
+              f"medians of {s['repeat']} fresh processes each")
+        print(f"{'mode':<8} {'wall s':>7} {'after load s':>13} {'peak MB':>8}")
+        for m, v in s["median"].items():
+            print(f"{m:<8} {v['wall']:>7} {v['work']:>13} {v['peak_mb']:>8}")
+        print(f"wall ratio library/bare {s['ratio_wall_library_bare']}, cli/bare {s['ratio_wall_cli_bare']}; "
+              f"{s['dialogues_per_s_library']} dialogues/s inspected (library, after load)")
+    d = demo_rates()
     j = jddc(a.jddc, a.samples) if a.jddc.exists() else None
+    print(f"\nper rule: demo set ({d['contacts']} contacts, seed {d['seed']}) vs JDDC"
+          f" ({j['sessions'] if j else 0} sessions); rate = hits / contacts the rule applied to")
+    print(f"{'rule':<26} {'demo hits':>9} {'applied':>8} {'rate':>7}   {'JDDC hits':>9} {'applied':>8} {'rate':>7}")
+    jr = {r["rule"]: r for r in (j["rules"] if j else [])}
+    for r in d["rules"]:
+        x = jr.get(r["rule"], {"hits": 0, "applied": 0, "rate": None})
+        fmt = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+        print(f"{r['rule']:<26} {r['hits']:>9} {r['applied']:>8} {fmt(r['rate']):>7}   "
+              f"{x['hits']:>9} {x['applied']:>8} {fmt(x['rate']):>7}")
+    print(f"coverage demo {d['coverage']}, JDDC {j['coverage'] if j else '-'}; demo: {d['vetoed']} contacts "
+          f"with a veto finding, {d['vetoed_passing']} of them pass; {d['high']} with a high/critical "
+          f"finding, {d['high_passing']} of them pass")
     if j:
         print(f"\nJDDC: {j['sessions']} sessions, {j['utterances']} utterances, inspected in {j['seconds']} s")
         print(f"{'rule':<24} {'hits':>5} {'applied':>8} {'rate':>7} {'n/a':>5}")
@@ -146,7 +186,7 @@ def main() -> None:
             for x in xs:
                 print("  ", x["id"], json.dumps(x["evidence"], ensure_ascii=False)[:240])
     if a.json:
-        a.json.write_text(json.dumps({"speed": s, "jddc": j}, ensure_ascii=False, indent=2) + "\n",
+        a.json.write_text(json.dumps({"speed": s, "demo": d, "jddc": j}, ensure_ascii=False, indent=2) + "\n",
                           encoding="utf-8")
 
 

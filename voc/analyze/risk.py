@@ -266,9 +266,7 @@ def _signal(raw, i: int, where: str) -> Signal:
             raise ConfigError(f"{at}: position must be {{last: N}} or {{first: N}} with N >= 1, got {pos!r}")
         s.position = next(iter(pos.items()))
     if raw.get("qa_rule") is not None:
-        from voc.inspect import load_rules as load_qa_rules
-
-        known = [r.id for r in load_qa_rules().rules]
+        known = _qa_rule_ids()
         if raw["qa_rule"] not in known:
             raise ConfigError(f"{at}: qa_rule: unknown QA rule {raw['qa_rule']!r}; valid: {choices(known)}")
         s.qa_rule = raw["qa_rule"]
@@ -352,13 +350,15 @@ def score(t: Transcript, utterance_positive: list[float | None] | None = None,
 
 
 def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
-                rules: RiskRules) -> list[dict[str, Any]]:
-    """Each fired signal once, with its strongest hit, strongest first; each carries its reason."""
+                rules: RiskRules, norm: list[str] | None = None) -> list[dict[str, Any]]:
+    """Each fired signal once, with its strongest hit, strongest first; each carries its reason.
+    `norm`: the utterance texts already normalised (QA passes its own, which also simplifies)."""
     utts = t.utterances or ([Utterance(None, None, "", "unknown", t.text)] if t.text else [])
     if utterance_positive is not None and len(utterance_positive) != len(utts):
         raise ValueError(f"utterance_positive has {len(utterance_positive)} values for "
                          f"{len(utts)} utterances in {t.id}")
-    norm = [normalise(u.text) for u in utts]
+    if norm is None or len(norm) != len(utts):
+        norm = [normalise(u.text) for u in utts]
     qa = _qa_findings(t, tuple(s.qa_rule for s in rules.signals if s.qa_rule))
     roles = [u.role if u.role != "unknown" else
              (None if rules.unknown_role == "ignore" else rules.unknown_role) for u in utts]
@@ -381,6 +381,13 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
             out.append(best)
     out.sort(key=lambda h: -h["weight"])
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _qa_rule_ids() -> tuple[str, ...]:
+    from voc.inspect import load_rules as load_qa_rules
+
+    return tuple(r.id for r in load_qa_rules().rules)
 
 
 @functools.lru_cache(maxsize=4)

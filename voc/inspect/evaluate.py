@@ -30,6 +30,7 @@ same transcript gives the same ids (and keeps their review history).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class Call:
         self.times = timing.has_times(self.utts)
         self.spans = timing.has_spans(self.utts)
         self._cache: dict[str, object] = {}
+        self.inspector = None
 
     def lazy(self, name: str, fn):
         if name not in self._cache:
@@ -257,6 +259,8 @@ def _condition(c: Condition, call: Call, res) -> Res:
         if hits is None:
             return Res(None, scope=scope, note="没有时间信息（文字联系），不适用")
     for a in c.anchors:
+        if not hits and c.match != "none":
+            break                          # nothing to anchor: the anchor need not be evaluated
         hits = _anchored(a, hits, call, res)
         if hits is None:
             return Res(None, scope=scope, note=f"锚定的条件 {a.condition} 不适用")
@@ -343,15 +347,26 @@ def _semantic_hits(c: Condition, call: Call, scope: list[int]) -> list[Hit]:
     return hits
 
 
+def _risk_rules(signals: tuple[str, ...]):
+    from voc.analyze import risk
+
+    key = ("risk", signals)
+    if key not in _RISK_RULES:
+        rules = risk.default_rules().without_qa()
+        _RISK_RULES[key] = dataclasses.replace(rules, signals=[s for s in rules.signals if s.id in signals])
+    return _RISK_RULES[key]
+
+
+_RISK_RULES: dict = {}
+
+
 def _risk(c: Condition, call: Call, res) -> Res:
     """Hits of the named risk signals (voc.analyze.risk, default risk rules)."""
     from voc.analyze import risk
 
-    def hits_of(utts):
-        t = call.t
-        return risk.signal_hits(t, None, risk.default_rules().without_qa())
-
-    found = [h for h in call.lazy("risk_hits", hits_of) if h["id"] in c.signals]
+    signals = tuple(c.signals)
+    found = call.lazy(f"risk:{','.join(signals)}",
+                      lambda utts: risk.signal_hits(call.t, None, _risk_rules(signals), norm=call.norm))
     hits = []
     for h in found:
         if h.get("negated"):
@@ -362,6 +377,8 @@ def _risk(c: Condition, call: Call, res) -> Res:
                         role=call.utts[i].role if i is not None else None,
                         match=h.get("match"), detail=f"风险信号：{h['name']}"))
     for a in c.anchors:
+        if not hits:
+            break
         hits = _anchored(a, hits, call, res)
         if hits is None:
             return Res(None, note=f"锚定的条件 {a.condition} 不适用")

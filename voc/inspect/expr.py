@@ -141,10 +141,14 @@ def evaluate(tree: tuple, value: Callable[[str], bool | None]) -> bool | None:
     if op == "not":
         v = evaluate(tree[1], value)
         return None if v is None else not v
-    vals = [evaluate(t, value) for t in tree[1]]
-    if op == "and":
-        return False if False in vals else None if None in vals else True
-    return True if True in vals else None if None in vals else False
+    decisive = op != "and"           # False decides an and, True an or: stop there (same result)
+    vals = []
+    for t in tree[1]:
+        v = evaluate(t, value)
+        if v is decisive:
+            return v
+        vals.append(v)
+    return None if None in vals else not decisive
 
 
 def explain(tree: tuple, value: Callable[[str], bool | None], negated: bool = False):
