@@ -350,8 +350,13 @@ class _Night:
         if not batch:
             return
         ok = [r for r in batch if r.error is None]
-        self.ws.save_transcripts([r.transcript for r in ok], self.run_id,
-                                 analyses=[r.analysis for r in ok])
+        collisions = self.ws.save_transcripts([r.transcript for r in ok], self.run_id,
+                                              analyses=[r.analysis for r in ok], force=self.opts.force)
+        refused = {c["id"]: c["reason"] for c in collisions}  # an id a table's contact has
+        for r in ok:
+            if r.transcript.id in refused:
+                r.error = refused[r.transcript.id]
+        ok = [r for r in ok if r.error is None]
         rows = [{"source": r.source, "sha256": r.transcript.id if r.error is None else r.sha256,
                  "status": "failed" if r.error else "done", "reason": r.error,
                  "seconds": r.seconds, "worker": r.worker} for r in batch]

@@ -9,7 +9,8 @@
 
 Decisions (they are part of the exchange contract, change them with care):
 
-- id: the `id_col` value; with `group_col` the group value; else sha256 of
+- id: the `id_col` value (prefixed "NAMESPACE:" with `id_namespace`); with `group_col` the group
+  value (likewise); else sha256 of
   "file name NUL row number NUL text" (hex). The file name without its folder keeps ids stable
   when the same file is read from another place; the row number keeps repeated short texts
   ("好的") apart; the text makes an edited or re-sorted export give new ids, not stale ones.
@@ -185,13 +186,15 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
                  role_col: str | int | None = None, channel: str | None = None,
                  channel_col: str | int | None = None, header: bool | None = None,
                  sheet: str | int | None = None, format: str | None = None,
-                 encoding: str | None = None) -> Records:
+                 encoding: str | None = None, id_namespace: str | None = None) -> Records:
     """Open a transcripts JSONL or a table of texts; iterate the result for
     `Transcript | RowError` in file order (grouped: errors first, then the groups).
 
     Columns are names, or 0-based numbers (ints or digit strings). `header=None` decides: a
     first row is the header when a column is given by name, or, with numbers only, when it
-    looks like names. File-level problems raise InputError at once.
+    looks like names. File-level problems raise InputError at once. `id_namespace` ("crm",
+    say) makes ids from `id_col`/`group_col` "crm:T001" (the raw value kept as
+    meta["source_id"]), so two systems' ticket numbers cannot meet in one workspace.
     """
     p, src = readable(path)
     if format is not None and format not in FORMATS:
@@ -228,7 +231,18 @@ def read_records(path, *, text_col: str | int | None = None, id_col: str | int |
                 group=col(group_col, "group"), role=col(role_col, "role"),
                 channel=col(channel_col, "channel"))
     items = (_grouped if keys["group"] else _single)(src, rows, keys, channel)
+    if id_namespace and (keys["id"] or keys["group"]):
+        items = _namespaced(items, id_namespace)
     return Records(src, fmt, enc, columns, has_header, items)
+
+
+def _namespaced(items, namespace: str):
+    """Ids from an id or group column as NAMESPACE:value (the raw value stays in meta)."""
+    for t in items:
+        if isinstance(t, Transcript):
+            t.meta.setdefault("source_id", t.id)
+            t.id = f"{namespace}:{t.id}"
+        yield t
 
 
 def _is_index(ref) -> bool:

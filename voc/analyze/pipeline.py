@@ -122,11 +122,15 @@ def analyze_batch(records: Iterable, analyzer: Analyzer, run, *, out: str | Path
         results = analyzer.analyze(batch)
         if fh:
             fh.writelines(a.to_json() + "\n" for _, a in results)
-        if run.ws is not None:
-            run.ws.save_transcripts([t for t, _ in results], run.id, analyses=[a for _, a in results])
+        refused = 0
+        if run.ws is not None:  # an id stored for a contact of another source: said, not replaced
+            for c in run.ws.save_transcripts([t for t, _ in results], run.id, analyses=[a for _, a in results],
+                                             force=getattr(run, "force", False)):
+                run.fail(c["source"], c["reason"])
+                refused += 1
         for _, a in results:
             levels[a.risk.level] = levels.get(a.risk.level, 0) + 1
-        run.ok(len(results))
+        run.ok(len(results) - refused)
 
     with open_out(out) as fh:
         batch: list = []

@@ -28,6 +28,11 @@ def analyze(
     no_redact: bool = typer.Option(False, "--no-redact",
                                    help="Keep card/ID/phone numbers (recorded with the run)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the workspace."),
+    id_namespace: Optional[str] = typer.Option(None, "--id-namespace",
+                                               help="Prefix ids from --id-col/--group-col (crm -> crm:T001), so "
+                                                    "another source's contacts with the same ids are kept apart."),
+    force: bool = typer.Option(False, "--force", help="Replace stored contacts of another source "
+                                                      "that have the same id (else reported, kept)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ):
     """Sentiment, complaint risk (with reasons), category and PII redaction for each contact."""
@@ -39,8 +44,9 @@ def analyze(
     analyzer = Analyzer.from_settings(cfg, category_model=category_model, risk_model=risk_model,
                                       risk_rules=risk_rules)
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
-                           group_col=group_col, role_col=role_col)
+                           group_col=group_col, role_col=role_col, id_namespace=id_namespace)
     with common.workspace(cfg, no_store) as ws, common.run(ws, "analyze", cfg) as run:
+        run.force = force
         s = analyze_batch(records, analyzer, run, out=out, batch_size=cfg["analyze.batch_size"])
     summary = {"run_id": run.id, **s, "out": str(out) if out else None}
     if as_json:

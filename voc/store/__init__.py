@@ -174,18 +174,53 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
         return len(MIGRATIONS)
 
     # transcripts ----------------------------------------------------------------------------
-    def save_transcript(self, t: Transcript, run_id: str | None = None) -> None:
-        self.save_transcripts([t], run_id)
+    def save_transcript(self, t: Transcript, run_id: str | None = None, force: bool = False) -> list[dict]:
+        return self.save_transcripts([t], run_id, force=force)
 
     def save_transcripts(self, ts: list[Transcript], run_id: str | None = None,
-                         analyses: list[dict] | None = None) -> None:
+                         analyses: list[dict] | None = None, force: bool = False) -> list[dict]:
         """Store whole records in one transaction, replacing earlier versions by id.
 
         With `analyses` (one per transcript, same order) the analysis records go in the same
         transaction, so a contact is never stored without its analysis or the other way round.
+
+        A record whose id is stored for a contact of another source (a table row whose id is a
+        stored call's, two tables with the same ticket numbers) is not stored unless `force`:
+        returns those collisions as {id, source, reason} for the caller to report.
         """
         if not ts:
-            return
+            return []
+        collisions = [] if force else self.id_collisions(ts)
+        if collisions:
+            bad = {c["id"] for c in collisions}
+            keep = [k for k, t in enumerate(ts) if t.id not in bad]
+            ts = [ts[k] for k in keep]
+            analyses = [analyses[k] for k in keep] if analyses is not None else None
+            if not ts:
+                return collisions
+        self._save(ts, run_id, analyses)
+        return collisions
+
+    def id_collisions(self, ts: list[Transcript]) -> list[dict]:
+        """The records of `ts` whose id is stored for a contact of another source: one of the
+        two comes from a table (source_row in its meta) and the file names differ. (A call's id
+        is the sha256 of its bytes: the same id from another path is the same recording.)"""
+        stored = {r[0]: (r[1], json.loads(r[2] or "{}")) for r in self.db.execute(
+            "SELECT id, source, meta FROM transcripts WHERE id IN (SELECT unnest(?))",
+            [[t.id for t in ts]]).fetchall()}
+        out = []
+        for t in ts:
+            if t.id not in stored:
+                continue
+            source, meta = stored[t.id]
+            from_table = any(k in m for m in (meta, t.meta) for k in ("source_row", "source_rows"))
+            if from_table and Path(source or "").name != Path(t.source or "").name:
+                out.append({"id": t.id, "source": _where(t),
+                            "reason": f"id {t.id!r} is already stored for a contact from {source}; "
+                                      f"not replaced (--force replaces it; --id-namespace keeps both)"})
+        return out
+
+    def _save(self, ts: list[Transcript], run_id: str | None, analyses: list | None) -> None:
         now = utc_now()
         ids = [t.id for t in ts]
         trows = [(t.id, t.source, t.channel, t.duration_s,
@@ -258,6 +293,12 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
         cur = self.db.execute(sql, params or [])
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _where(t: Transcript) -> str:
+    """A record as a failure line names it: FILE: row N for a table row, else its source."""
+    row = t.meta.get("source_row") or (t.meta.get("source_rows") or [None])[0]
+    return f"{t.source}: row {row}" if row else t.source
 
 
 def default_path(settings) -> Path:

@@ -73,6 +73,7 @@ class Run:
         self.id: str | None = None
         self.succeeded = self.failed = self.skipped = 0
         self.models: Any = None
+        self.force = False            # replace records whose id another source's contact has
         self.status = "running"       # set "failed" (or "ok") before the end to decide it
         self.error: str | None = None
         self._t0 = time.monotonic()
