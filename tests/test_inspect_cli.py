@@ -170,3 +170,21 @@ def test_the_voc_run_stage_hook_stores_inspections(tmp_path):
         assert counts == {"inspected": 3, "findings": 6}
         run_stage(batch, ws, "run-2", load_settings(environ={}))        # idempotent
         assert len(ws.inspections()) == 3 and len(ws.findings()) == 6
+
+
+def test_contacts_nothing_could_be_checked_on_are_counted_apart(tmp_path, transcripts):
+    # a table export without a role column: every rule needs a role, so nothing is inspected
+    table = tmp_path / "contacts.csv"
+    table.write_text("id,text\nr1,您好请问有什么可以帮您？你是不是听不懂人话？\nr2,我要投诉你们\n", encoding="utf-8")
+    r = runner.invoke(app, ["inspect", str(table), "-w", "ws", "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["coverage"] == {"full": 0, "partial": 0, "none": 2}
+    assert s["pass_rate"] is None and s["mean_score"] is None
+    # the roles-known contacts next to them: pass rate over the fully inspected only
+    r = runner.invoke(app, ["inspect", str(transcripts), "-w", "ws"])
+    assert "已质检 3, 部分质检 0 and 未质检 0" in r.stderr and "pass rate 100.0%" in r.stderr, r.stderr
+    with Workspace(tmp_path / "ws", read_only=True) as ws:
+        rows = {x["transcript_id"]: x for x in ws.inspections()}
+    assert rows["r1"]["coverage"] == "none" and rows["r1"]["score"] is None
+    assert "没有坐席的话语" in rows["r1"]["coverage_note"] and rows["good"]["coverage"] == "full"
