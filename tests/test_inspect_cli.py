@@ -176,7 +176,7 @@ def test_contacts_nothing_could_be_checked_on_are_counted_apart(tmp_path, transc
     # a table export without a role column: every rule needs a role, so nothing is inspected
     table = tmp_path / "contacts.csv"
     table.write_text("id,text\nr1,您好请问有什么可以帮您？你是不是听不懂人话？\nr2,我要投诉你们\n", encoding="utf-8")
-    r = runner.invoke(app, ["inspect", str(table), "-w", "ws", "--json"])
+    r = runner.invoke(app, ["inspect", str(table), "--id-col", "id", "-w", "ws", "--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert s["coverage"] == {"full": 0, "partial": 0, "none": 2}
