@@ -38,6 +38,9 @@ class WhisperEngine:
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=options.compute_type,
                                   cpu_threads=threads, local_files_only=True)
         self.batched = BatchedInferencePipeline(self.model)
+        # more BatchedInferencePipeline.transcribe options (patience, repetition_penalty...):
+        # scripts/bench_telephone_asr.py measures them; none beat the defaults there
+        self.decode_options: dict = {}
 
     @classmethod
     def from_settings(cls, settings, models_root: Path, options: EngineOptions) -> "WhisperEngine":
@@ -74,7 +77,7 @@ class WhisperEngine:
             audio, language=o.language or None, beam_size=o.beam_size,
             initial_prompt=o.initial_prompt or None, hotwords=" ".join(o.hotwords) or None,
             clip_timestamps=[{"start": lo, "end": hi} for lo, hi in windows],
-            batch_size=BATCH_SIZE, without_timestamps=True)
+            batch_size=BATCH_SIZE, without_timestamps=True, **self.decode_options)
         # each piece carries its window's offset (seek, in 10 ms frames), as the pipeline cut it
         index = {int(int(lo * sr) / sr * FRAMES_PER_S): k for k, (lo, _) in enumerate(windows)}
         texts = [""] * len(windows)
