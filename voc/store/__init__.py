@@ -45,7 +45,8 @@ def _analysis_row(a: Analysis | dict, run_id: str | None, now: datetime) -> tupl
             (a.get("sentiment_agent") or {}).get("positive"), traj.get("delta"),
             risk.get("score"), risk.get("level"),
             json.dumps(risk.get("reasons") or [], ensure_ascii=False), cat.get("label"),
-            cat.get("score"), json.dumps(a, ensure_ascii=False, default=str), run_id, now)
+            cat.get("score"), json.dumps(a, ensure_ascii=False, default=str), run_id, now,
+            (a.get("dissatisfaction") or {}).get("probability"))
 
 
 class WorkspaceBusy(WorkspaceError):

@@ -94,6 +94,10 @@ MIGRATIONS = [
     ALTER TABLE inspections ADD COLUMN vetoed JSON;
     ALTER TABLE findings ADD COLUMN veto BOOLEAN;
     """,
+    # 9: the calibrated dialogue-level dissatisfaction probability of an analysis (voc analyze)
+    """
+    ALTER TABLE analyses ADD COLUMN dissatisfaction DOUBLE;
+    """,
 ]
 
 
