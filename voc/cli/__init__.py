@@ -58,6 +58,22 @@ app.add_typer(review_app, name="review")
 app.add_typer(topics_app, name="topics")
 
 
+def _examples(typer_app, path: str = "") -> None:
+    """Every command's --help ends with its examples (voc/cli/examples.py)."""
+    from voc.cli.examples import epilog
+
+    typer_app.info.epilog = typer_app.info.epilog or epilog(path)
+    for c in typer_app.registered_commands:
+        name = c.name or c.callback.__name__.replace("_", "-")
+        c.epilog = c.epilog or epilog(f"{path} {name}".strip())
+    for g in typer_app.registered_groups:
+        g.epilog = g.epilog or epilog(f"{path} {g.name}".strip())
+        _examples(g.typer_instance, f"{path} {g.name}".strip())
+
+
+_examples(app)
+
+
 def main() -> None:
     try:
         app()

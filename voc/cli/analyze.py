@@ -33,7 +33,9 @@ def analyze(
                                                     "another source's contacts with the same ids are kept apart."),
     force: bool = typer.Option(False, "--force", help="Replace stored contacts of another source "
                                                       "that have the same id (else reported, kept)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the summary as one JSON object on stdout: run_id, analyzed, "
+                                      "bad_rows, risk_levels (count per level), redacted, seconds (the run), out."),
 ):
     """Sentiment, complaint risk (with reasons), category and PII redaction for each contact."""
     from voc.analyze.pipeline import Analyzer, analyze_batch
@@ -45,9 +47,10 @@ def analyze(
                                       risk_rules=risk_rules)
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col, id_namespace=id_namespace)
-    with common.workspace(cfg, no_store) as ws, common.run(ws, "analyze", cfg) as run:
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "analyze", cfg) as run, \
+            common.rows("analysing") as track:
         run.force = force
-        s = analyze_batch(records, analyzer, run, out=out, batch_size=cfg["analyze.batch_size"])
+        s = analyze_batch(track(records), analyzer, run, out=out, batch_size=cfg["analyze.batch_size"])
     summary = {"run_id": run.id, **s, "out": str(out) if out else None}
     if as_json:
         common.echo_json(summary)
@@ -55,7 +58,7 @@ def analyze(
         n_bad = s["bad_rows"]
         common.err(f"analyzed {s['analyzed']} contacts"
                    + (f" ({n_bad} bad rows skipped)" if n_bad else "")
-                   + f" in {s['seconds']:.1f} s; risk: "
+                   + f" {common.timing(s['seconds'])}; risk: "
                    + ", ".join(f"{k} {v}" for k, v in sorted(s["risk_levels"].items()))
                    + (f" -> {out}" if out else ""))
     if s["bad_rows"]:

@@ -11,7 +11,9 @@ app = typer.Typer(no_args_is_help=True, help="Inspect settings.")
 
 @app.command()
 @common.handle_errors
-def show(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout.")):
+def show(as_json: bool = typer.Option(False, "--json", help="One JSON object a line on stdout, per setting: key, "
+                                                                 "value, source (default, file, env, flag) and, "
+                                                                 "where derived, effective.")):
     """Effective settings and where each came from (default, VOC_CONFIG file, VOC_* env).
 
     A path setting left empty shows what voc uses instead (the data directory, the packaged

@@ -19,7 +19,9 @@ def _root():
 
 @app.command("list")
 @common.handle_errors
-def list_(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout.")):
+def list_(as_json: bool = typer.Option(False, "--json", help="One JSON object a line on stdout, per model: "
+                                                             "name, engine, role, installed, source, revision, "
+                                                             "description.")):
     """Models in the manifest and whether each is installed in the models folder."""
     from voc import models
 
@@ -31,20 +33,11 @@ def list_(as_json: bool = typer.Option(False, "--json", help="JSON lines on stdo
         for r in rows:
             common.echo_json(r)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    # names are what the user types next: never cut them; fold long ids rather than truncate
-    t = Table()
-    t.add_column("name", no_wrap=True, min_width=max(len(r["name"]) for r in rows))
-    for col in ("engine", "role", "installed"):
-        t.add_column(col, overflow="fold")
-    for col in ("source", "description"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(r["name"], r["engine"], r["role"], "yes" if r["installed"] else "no",
-                  r["source"], r["description"])
-    Console().print(t)
+    # fits 80 columns: names are what the user types next (never cut), descriptions fold;
+    # engines, sources and revisions are in --json and `voc models verify`
+    common.table(["name", "role", "installed", "description"],
+                 [[r["name"], r["role"], "yes" if r["installed"] else "no", r["description"]]
+                  for r in rows], wrap=("description",), width=80)
 
 
 @app.command()
@@ -63,7 +56,9 @@ def fetch(names: List[str] = typer.Argument(..., help="Model names from `voc mod
 @app.command()
 @common.handle_errors
 def verify(names: Optional[List[str]] = typer.Argument(None, help="Default: every installed model."),
-           as_json: bool = typer.Option(False, "--json")):
+           as_json: bool = typer.Option(False, "--json",
+                                        help="One JSON object a line on stdout, per model: name, ok, files "
+                                             "(file, expected and actual sha256, ok).")):
     """Check every file of installed models against its sha256."""
     from voc import models
 

@@ -31,14 +31,7 @@ def check_date(value: str | None, flag: str) -> str | None:
 
 def open_workspace(cfg):
     """The existing workspace of the settings (reports never create an empty one)."""
-    from voc.errors import WorkspaceError
-    from voc.store import DB_NAME, Workspace, default_path
-
-    path = default_path(cfg)
-    if not (Path(path) / DB_NAME).exists():
-        raise WorkspaceError(f"{path}: no workspace here (no {DB_NAME}); give --workspace, or run "
-                             f"voc analyze / voc inspect / voc run first")
-    return Workspace(path)
+    return common.existing_workspace(cfg)
 
 
 @common.handle_errors

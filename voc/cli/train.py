@@ -24,7 +24,10 @@ def train(
     label_col: str = typer.Option(..., "--label-col", help="Label column (name or 0-based index)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the model, metrics and card."),
     risk_rules: Path = typer.Option(None, "--risk-rules", help="Rules YAML (risk only)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+    as_json: bool = typer.Option(False, "--json", help="Print the held-out metrics as one JSON object on stdout (the "
+                                                        "metrics.json written beside the model: task, "
+                                                        "scores on the held-out split, model file and "
+                                                        "sha256, versions)."),
 ):
     """Train a model on labelled texts; held-out metrics are written beside it."""
     if kind is Kind.sentiment:

@@ -26,7 +26,9 @@ def transcribe(
     no_redact: bool = typer.Option(False, "--no-redact",
                                    help="Keep card/ID/phone numbers (recorded with the run)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the workspace."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the summary as one JSON object on stdout: run_id, inputs, "
+                                      "succeeded, failed, engine, seconds (the run), out, workspace."),
 ):
     """Transcribe call recordings into speaker-attributed Simplified-Chinese transcripts."""
     from voc.audio import AUDIO_SUFFIXES
@@ -63,6 +65,6 @@ def transcribe(
         where = f" -> {out}" if out else ""
         common.err(f"transcribed {s['succeeded']} of {s['inputs']} files"
                    + (f" ({s['failed']} failed)" if s["failed"] else "")
-                   + f" in {s['seconds']:.1f} s{where}")
+                   + f" {common.timing(s['seconds'])}{where}")
     if s["failed"]:
         raise typer.Exit(1)
