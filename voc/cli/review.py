@@ -18,6 +18,8 @@ app = typer.Typer(no_args_is_help=True, help="Review QA findings: confirm, dismi
 BY_OPT = typer.Option(None, "--by", help="Reviewer name. Default: inspect.reviewer or the login name.")
 SINCE_OPT = typer.Option(None, "--since", help="From this call date (YYYY-MM-DD).")
 UNTIL_OPT = typer.Option(None, "--until", help="Up to this call date, inclusive (YYYY-MM-DD).")
+EVENTS_JSON = ("Print the review events written as a JSON array on stdout: finding_id, action, from_state, "
+               "to_state, reviewer, reason.")
 
 
 class Outcome(str, Enum):
@@ -44,10 +46,9 @@ def _date(v: str | None, flag: str) -> str | None:
 
 def _open(workspace: Path | None, read_only: bool):
     from voc.errors import WorkspaceError
-    from voc.store import Workspace, default_path
 
     cfg = common.settings(**{"workspace.path": str(workspace) if workspace else None})
-    ws = Workspace(default_path(cfg), read_only=read_only)
+    ws = common.existing_workspace(cfg, read_only=read_only)  # never an empty one created here
     if not ws.has_table("findings"):
         ws.close()
         raise WorkspaceError(f"{ws.path}: no inspections in this workspace; run `voc inspect` first") from None
@@ -70,7 +71,10 @@ def list_(
     all_: bool = typer.Option(False, "--all", help="Also findings a later inspection no longer produces."),
     limit: int = typer.Option(50, "--limit", help="At most this many (0 = all)."),
     workspace: Optional[Path] = common.WORKSPACE_OPT,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout, one object per finding: "
+                                                       "finding_id, state, rule_id, rule_name, category, severity, "
+                                                       "deduct, message, evidence, transcript_id, source, agent_id, "
+                                                       "team, call_at, reviewer, reviewed_at, active ..."),
 ):
     """List findings with their review state, newest calls first."""
     from voc.errors import VocError, choices
@@ -81,7 +85,7 @@ def list_(
         for v in vals or []:
             if v not in valid:
                 raise VocError(f"{flag}: {v!r} is not valid; valid: {choices(valid)}")
-    ws, _ = _open(workspace, read_only=True)
+    ws, cfg = _open(workspace, read_only=True)
     with ws:
         rows = ws.findings(state=state, agent=agent, team=team, rule=rule, severity=severity,
                            category=category, since=_date(since, "--since"),
@@ -90,10 +94,11 @@ def list_(
     if as_json:
         common.echo_json([_public(r) for r in rows])
         return
-    for r in rows:
-        flag = "" if r["active"] else " (inactive)"
-        typer.echo(f"{r['finding_id'][:12]}  {r['state']:<10} {r['severity']:<8} {r['rule_id']:<22} "
-                   f"{r['agent_id'] or '-':<8} {(r['call_at'] or '')[:16]:<16}  {r['message'][:40]}{flag}")
+    tz, tz_name = common.zone(cfg)
+    common.table(["finding", "state", "severity", "rule", "contact", "agent", f"call ({tz_name})", "message"],
+                 [[r["finding_id"][:12], r["state"] + ("" if r["active"] else " (inactive)"), r["severity"],
+                   r["rule_id"], common.contact_label(r, cfg), r["agent_id"] or "-", common.when(r["call_at"], tz),
+                   r["message"][:40]] for r in rows], wrap=("message",))
     more = f" (first {limit}; --limit 0 for all)" if limit and len(rows) == limit else ""
     common.err(f"{len(rows)} findings{more}")
 
@@ -103,7 +108,9 @@ def list_(
 def show(
     finding: str = typer.Argument(..., help="Finding id (or its first 6+ characters)."),
     workspace: Optional[Path] = common.WORKSPACE_OPT,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout: the finding (as in "
+                                                       "`review list --json`), its history (review events) and "
+                                                       "next (the actions its state allows)."),
 ):
     """A finding with its evidence and its whole review history."""
     from voc.inspect.review import find, moves_from
@@ -171,7 +178,7 @@ def confirm(findings: List[str] = typer.Argument(..., help="Finding ids."),
             by: Optional[str] = BY_OPT,
             reason: Optional[str] = typer.Option(None, "--reason", help="Why (required to reverse a dismissal)."),
             workspace: Optional[Path] = common.WORKSPACE_OPT,
-            as_json: bool = typer.Option(False, "--json")):
+            as_json: bool = typer.Option(False, "--json", help=EVENTS_JSON)):
     """The finding is right (open -> confirmed; dismissed -> confirmed reverses a dismissal)."""
     _act("confirm", findings, by, reason, workspace, as_json)
 
@@ -182,7 +189,7 @@ def dismiss(findings: List[str] = typer.Argument(..., help="Finding ids."),
             reason: str = typer.Option(..., "--reason", help="Why it is not a real problem."),
             by: Optional[str] = BY_OPT,
             workspace: Optional[Path] = common.WORKSPACE_OPT,
-            as_json: bool = typer.Option(False, "--json")):
+            as_json: bool = typer.Option(False, "--json", help=EVENTS_JSON)):
     """A false alarm (open or confirmed -> dismissed); it stays visible in the history."""
     _act("dismiss", findings, by, reason, workspace, as_json)
 
@@ -193,7 +200,7 @@ def appeal(findings: List[str] = typer.Argument(..., help="Finding ids."),
            reason: str = typer.Option(..., "--reason", help="The agent's grounds."),
            by: Optional[str] = BY_OPT,
            workspace: Optional[Path] = common.WORKSPACE_OPT,
-           as_json: bool = typer.Option(False, "--json")):
+           as_json: bool = typer.Option(False, "--json", help=EVENTS_JSON)):
     """The agent contests the finding (open or confirmed -> appealed)."""
     _act("appeal", findings, by, reason, workspace, as_json)
 
@@ -205,7 +212,7 @@ def resolve(findings: List[str] = typer.Argument(..., help="Finding ids."),
             reason: str = typer.Option(..., "--reason", help="The decision's grounds."),
             by: Optional[str] = BY_OPT,
             workspace: Optional[Path] = common.WORKSPACE_OPT,
-            as_json: bool = typer.Option(False, "--json")):
+            as_json: bool = typer.Option(False, "--json", help=EVENTS_JSON)):
     """Decide an appeal (appealed -> upheld or overturned)."""
     _act("resolve", findings, by, reason, workspace, as_json, outcome.value)
 
@@ -218,11 +225,13 @@ def history(finding: Optional[str] = typer.Option(None, "--finding", help="Only 
             out: Optional[Path] = typer.Option(
                 None, "--out", "-o", help="Write the events (.csv or .jsonl) for audit."),
             workspace: Optional[Path] = common.WORKSPACE_OPT,
-            as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")):
+            as_json: bool = typer.Option(False, "--json", help="Print the events as a JSON array on stdout: "
+                                                               "finding_id, seq, event_at, action, "
+                                                               "from_state, to_state, reviewer, reason.")):
     """The append-only review history (every event, dismissed findings included)."""
     from voc.inspect.review import find
 
-    ws, _ = _open(workspace, read_only=True)
+    ws, cfg = _open(workspace, read_only=True)
     with ws:
         fid = find(ws, finding)["finding_id"] if finding else None
         events = ws.review_events(fid, _date(since, "--since"), _date(until, "--until"))
@@ -233,9 +242,10 @@ def history(finding: Optional[str] = typer.Option(None, "--finding", help="Only 
     if as_json:
         common.echo_json(events)
     elif not out:
-        for h in events:
-            typer.echo(f"{str(h['event_at'])[:19]}  {h['finding_id'][:12]}  {h['reviewer']:<10} "
-                       f"{h['action']:<8} {h['from_state']} -> {h['to_state']}  {h['reason']}")
+        tz, tz_name = common.zone(cfg)
+        common.table([f"time ({tz_name})", "finding", "reviewer", "action", "change", "reason"],
+                     [[common.when(h["event_at"], tz), h["finding_id"][:12], h["reviewer"], h["action"],
+                       f"{h['from_state']} -> {h['to_state']}", h["reason"]] for h in events], wrap=("reason",))
     common.err(f"{len(events)} review events" + (f" -> {out}" if out else ""))
 
 
@@ -267,7 +277,10 @@ def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule 
               since: Optional[str] = SINCE_OPT,
               until: Optional[str] = UNTIL_OPT,
               workspace: Optional[Path] = common.WORKSPACE_OPT,
-              as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")):
+              as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout: per agent or "
+                                                                 "team contacts, mean_score, min_score, findings, "
+                                                                 "findings_per_contact, top_rules ...; per rule "
+                                                                 "applied, hits, rate, not_applicable.")):
     """Scores per agent or team, or rule hit rates; dismissed/overturned findings do not count."""
     from voc.inspect.review import workspace_scorecards
 
@@ -277,14 +290,14 @@ def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule 
     if as_json:
         common.echo_json(rows)
         return
-    for r in rows:
-        if by is By.rule:
-            rate = "n/a" if r["rate"] is None else f"{r['rate']:.1%}"
-            typer.echo(f"{r['rule']:<24} {r['hits']:>6} / {r['applied']:<6} {rate:>7}  "
-                       f"n/a {r['not_applicable']}")
-        else:
-            typer.echo(f"{str(r[by.value]):<14} contacts {r['contacts']:<5} mean {r['mean_score']:<6} "
-                       f"min {r['min_score']:<5g} findings {r['findings']:<5} top {', '.join(r['top_rules'])}")
+    if by is By.rule:
+        common.table(["rule", "hits", "applied", "rate", "n/a"],
+                     [[r["rule"], r["hits"], r["applied"], "n/a" if r["rate"] is None else f"{r['rate']:.1%}",
+                       r["not_applicable"]] for r in rows])
+    else:
+        common.table([by.value, "contacts", "mean", "min", "findings", "top rules"],
+                     [[r[by.value], r["contacts"], r["mean_score"], f"{r['min_score']:g}", r["findings"],
+                       ", ".join(r["top_rules"])] for r in rows], wrap=("top rules",))
 
 
 def _public(r: dict) -> dict:
