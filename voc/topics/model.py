@@ -65,6 +65,8 @@ class FitResult:
     table: list[TopicRow]
     model: "TopicModel"
     seconds: dict[str, float] = field(default_factory=dict)
+    # how topics were balanced: HDBSCAN noise, reassigned (and their mean cosine), splits
+    report: dict = field(default_factory=dict)
 
     def label(self, topic: int) -> str:
         return self.model.labels.get(topic, OUTLIER_LABEL)
@@ -73,26 +75,26 @@ class FitResult:
 def build_bertopic(opts: TopicOptions, n_docs: int, embedder, taxonomy: Taxonomy | None):
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
-    from hdbscan import HDBSCAN
     from sklearn.feature_extraction.text import CountVectorizer
-    from umap import UMAP
 
     guided = opts.mode == "guided" and taxonomy is not None
     zeroshot = opts.mode == "zeroshot" and taxonomy is not None
     ctfidf = ClassTfidfTransformer(reduce_frequent_words=True,
                                    seed_words=taxonomy.seed_words() if guided else None,
                                    seed_multiplier=2)
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    from voc.topics.cluster import BalancedClusterer
+
     return BERTopic(
         embedding_model=bertopic_backend(embedder),
-        umap_model=UMAP(n_neighbors=max(2, min(opts.n_neighbors, n_docs - 1)),
-                        n_components=opts.n_components, min_dist=0.0, metric="cosine",
-                        random_state=opts.random_state, n_jobs=1, low_memory=True),
-        hdbscan_model=HDBSCAN(min_cluster_size=opts.cluster_size(n_docs),
-                              min_samples=opts.samples(n_docs), metric="euclidean",
-                              cluster_selection_method=opts.cluster_selection,
-                              max_cluster_size=0 if opts.max_cluster_share >= 1 else
-                              max(opts.cluster_size(n_docs) + 1, int(opts.max_cluster_share * n_docs)),
-                              prediction_data=False),
+        # UMAP runs inside the clusterer: it splits and reassigns in the sentence space
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BalancedClusterer(
+            min_cluster_size=opts.cluster_size(n_docs), min_samples=opts.samples(n_docs),
+            n_neighbors=opts.n_neighbors, n_components=opts.n_components,
+            selection=opts.cluster_selection, max_topic_share=opts.max_cluster_share,
+            fit_quantile=opts.outlier_quantile, random_state=opts.random_state),
         # fitted on one joined document per topic: min_df would count topics and drop the
         # words that only one topic uses, its most telling keywords
         vectorizer_model=CountVectorizer(analyzer=topic_tokens),
@@ -153,6 +155,9 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
     embedder = embedder or make_embedder(opts.embedding, dims=opts.lsa_dims,
                                          random_state=opts.random_state, min_df=opts.min_df,
                                          models_root=models_root)
+    distinct = list(dict.fromkeys(texts))
+    if opts.embed_limit and getattr(embedder, "kind", "") != "lsa" and len(distinct) > opts.embed_limit:
+        return _fit_sampled(texts, distinct, opts, taxonomy, embedder, step)
     secs: dict[str, float] = {}
     step(f"embedding {len(texts)} texts ({embedder.name})")
     t0 = clock()
@@ -167,27 +172,106 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
         raise InputError("texts", f"cannot fit topics on {len(texts)} texts "
                                   f"({type(e).__name__}: {e})") from None
     secs["cluster"] = clock() - t0
-    step("merging near-duplicate topics, reducing outliers, labelling")
+    step("merging near-duplicate topics, labelling")
     t0 = clock()
     topics = np.asarray(tm.topics_)
+    clusterer = tm.hdbscan_model
+    report = clusterer.report.to_dict() if hasattr(clusterer, "report") else {}
     ids = sorted(int(t) for t in set(topics.tolist()) if t != -1)
     if ids:
         groups = merge_groups(_centroids(emb, topics, ids), ids, opts.merge_similarity)
+        # a merge never makes a topic bigger than the split allowed
+        limit = opts.max_cluster_share * len(texts) if opts.max_cluster_share < 1 else len(texts)
+        groups = [g for g in groups if sum(int((topics == t).sum()) for t in g) <= limit]
         if groups:
             tm.merge_topics(texts, groups)
             topics = np.asarray(tm.topics_)
+        report["merged"] = [len(g) for g in groups]
+    clustered = topics
+    if getattr(clusterer, "clustered_", None) is not None and len(clusterer.clustered_) == len(topics):
+        clustered = np.where(clusterer.clustered_ == -1, -1, topics)  # before reassignment
     model = TopicModel(tm, embedder, opts, taxonomy)
+    model._docs = texts
     model.set_centroids(emb, topics, embedder.coverage(texts))
     final = topics
     if opts.outliers != "none" and (topics == -1).any() and (topics != -1).any():
         final = np.asarray(tm.reduce_outliers(texts, topics.tolist(), strategy=opts.outliers,
                                               embeddings=emb, threshold=opts.outlier_threshold))
     secs["outliers"] = clock() - t0
-    model.label_topics(final)
+    model.label_topics(final, emb)
     model.n_docs = len(texts)
+    report["coherence_floor"] = _coherence_floor(emb, np.asarray(final))
+    model.fit_report = report
+    model._docs = None
     clear_token_cache()
-    return FitResult(topics=[int(t) for t in final], clustered=[int(t) for t in topics],
-                     table=model.table, model=model, seconds=secs)
+    return FitResult(topics=[int(t) for t in final], clustered=[int(t) for t in clustered],
+                     table=model.table, model=model, seconds=secs, report=report)
+
+
+def _coherence_floor(emb: np.ndarray, topics: np.ndarray) -> float | None:
+    """The lower quartile of the topics' coherence (mean cosine of texts to their centroid):
+    an emerging group less coherent than this is a clump of leftovers, not a topic."""
+    from voc.topics.cluster import _unit, coherence
+
+    x = _unit(np.asarray(emb, dtype=np.float32))
+    cohs = [coherence(x[topics == t]) for t in set(topics.tolist()) if t != -1]
+    return round(float(np.quantile(cohs, 0.25)), 4) if cohs else None
+
+
+def _fit_sampled(texts, distinct, opts, taxonomy, embedder, step) -> FitResult:
+    """The fast path for many texts: topics are fitted on `embed_limit` distinct texts drawn
+    at random (each embedded by the sentence embedder), and every text then gets its topic (or
+    未归类) from a linear classifier over jieba TF-IDF trained on the sample's topics. The
+    report says how often the classifier agrees with the sample's own topics on texts it was
+    not trained on (a 20 % holdout of the sample)."""
+    import time
+    from dataclasses import replace
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.default_rng(opts.random_state)
+    pick = sorted(rng.choice(len(distinct), opts.embed_limit, replace=False).tolist())
+    sample = [distinct[i] for i in pick]
+    r = fit_topics(sample, replace(opts, embed_limit=0), taxonomy=taxonomy, embedder=embedder,
+                   on_step=step)
+    t0 = time.perf_counter()
+    step(f"assigning all {len(texts)} texts (TF-IDF classifier trained on the sample's topics)")
+    vec = TfidfVectorizer(analyzer=topic_tokens, sublinear_tf=True, min_df=2, max_features=100_000,
+                          dtype=np.float32)
+    xs = vec.fit_transform(sample)
+    y = np.asarray(r.topics)
+    hold = rng.random(len(sample)) < 0.2
+
+    def clf():
+        return SGDClassifier(loss="modified_huber", alpha=1e-5, max_iter=30, tol=None,
+                             random_state=opts.random_state)
+
+    agree = float((clf().fit(xs[~hold], y[~hold]).predict(xs[hold]) == y[hold]).mean()) \
+        if hold.any() and len(set(y[~hold].tolist())) > 1 else 1.0
+    model = clf().fit(xs, y) if len(set(y.tolist())) > 1 else None
+    known = dict(zip(sample, r.topics))
+    todo = [t for t in dict.fromkeys(texts) if t not in known]
+    if todo and model is not None:
+        for start in range(0, len(todo), 20_000):
+            chunk = todo[start:start + 20_000]
+            known.update(zip(chunk, model.predict(vec.transform(chunk)).tolist()))
+    elif todo:
+        known.update({t: int(y[0]) for t in todo})
+    final = np.asarray([int(known[t]) for t in texts])
+    tm = r.model
+    sizes = {int(t): int(n) for t, n in zip(*np.unique(final, return_counts=True))}
+    for row in tm.table:
+        row.size = sizes.get(row.topic, 0)
+    if -1 in sizes and not any(row.topic == -1 for row in tm.table):
+        tm.table.insert(0, TopicRow(-1, OUTLIER_LABEL, sizes[-1], []))
+    tm.n_docs = len(texts)
+    tm.fit_report = {**r.report, "sampled": len(sample), "texts": len(texts),
+                     "distinct": len(distinct), "classifier_agreement": round(agree, 4)}
+    secs = {**r.seconds, "classify": time.perf_counter() - t0}
+    clear_token_cache()
+    return FitResult(topics=final.tolist(), clustered=final.tolist(), table=tm.table, model=tm,
+                     seconds=secs, report=tm.fit_report)
 
 
 class TopicModel:
@@ -201,6 +285,8 @@ class TopicModel:
         self.centroids: np.ndarray | None = None
         self.threshold = 0.0
         self.n_docs = 0
+        self.fit_report: dict = {}
+        self._docs: list[str] | None = None  # the training texts, while fitting only
         self.model_id = "topics-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + \
             uuid.uuid4().hex[:8]
         self.created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -221,32 +307,56 @@ class TopicModel:
             _, best = self.scores(emb, coverage)
             self.threshold = float(np.quantile(best, self.opts.assign_quantile))
 
-    def label_topics(self, final: np.ndarray) -> None:
+    def label_topics(self, final: np.ndarray, emb: np.ndarray | None = None) -> None:
+        """Labels in the bank's words (voc/topics/labels.py); representative texts are those
+        nearest each topic's centroid."""
+        from voc.topics.labels import topic_label
+
         tm = self.bertopic
+        final = np.asarray(final)
         sizes = {int(t): int(n) for t, n in zip(*np.unique(final, return_counts=True))}
         zeroshot = getattr(tm, "_topic_id_to_zeroshot_topic_idx", {}) or {}
+        docs = getattr(self, "_docs", None)
         rows, seen = [], set()
         for t in [-1, *self.topic_ids]:
             words = [(w, float(s)) for w, s in (tm.get_topic(t) or []) if w]
+            reps = self._representative(t, final, emb, docs)
             if t == -1:
                 label, category, matched = OUTLIER_LABEL, None, []
             else:
                 category, matched = match_category(words, self.taxonomy)
                 if t in zeroshot and self.taxonomy:
                     category = self.taxonomy.categories[zeroshot[t]].name
-                top = [w for w, _ in words[:3 if category else 4]] or [f"话题{t}"]
-                label = (f"{category}｜" if category else "") + "·".join(top)
-                if label in seen:
-                    label = f"{label}#{t}"
+                label = topic_label(category, [w for w, _ in words], reps, t)
+                n = 2
+                while label in seen:  # two topics of one category: the next keyword tells them apart
+                    label = topic_label(category, [w for w, _ in words][n - 1:], reps, t) \
+                        if n < 4 else f"{label}#{t}"
+                    n += 1
                 seen.add(label)
-            reps = [d[:200] for d in (tm.get_representative_docs(t) or [])] \
-                if tm.representative_docs_ else []
             rows.append(TopicRow(t, label, sizes.get(t, 0), [w for w, _ in words], category,
-                                 matched, reps))
+                                 matched, [d[:200] for d in reps]))
         self.table = [r for r in rows if r.topic != -1 or r.size]
         self.labels = {r.topic: r.label for r in rows}
         tm.set_topic_labels({t: lab for t, lab in self.labels.items()
                              if t in tm.topic_representations_})
+
+    def _representative(self, t: int, final: np.ndarray, emb, docs) -> list[str]:
+        tm = self.bertopic
+        if emb is None or docs is None or t == -1 or t not in self.topic_ids:
+            return list(tm.get_representative_docs(t) or []) if tm.representative_docs_ else []
+        idx = np.flatnonzero(final == t)
+        if not len(idx):
+            return []
+        c = self.centroids[self.topic_ids.index(t)]
+        order = idx[np.argsort(-(_unit(emb[idx]) @ c), kind="stable")]
+        out: list[str] = []
+        for i in order:
+            if docs[i] not in out:
+                out.append(docs[i])
+            if len(out) == 3:
+                break
+        return out
 
     # assignment -----------------------------------------------------------------------------
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -280,6 +390,7 @@ class TopicModel:
                 "options": self.opts.to_dict(), "embedder": self.embedder.info(),
                 "taxonomy": self.taxonomy.to_dict() if self.taxonomy else None,
                 "threshold": self.threshold, "topic_ids": self.topic_ids,
+                "fit_report": self.fit_report,
                 "labels": {str(k): v for k, v in self.labels.items()},
                 "table": [r.to_dict() for r in self.table]}
 
@@ -320,6 +431,7 @@ class TopicModel:
         m = cls(tm, embedder, opts, taxonomy)
         m.model_id, m.created_at, m.n_docs = meta["model_id"], meta["created_at"], meta["n_docs"]
         m.threshold, m.topic_ids = float(meta["threshold"]), [int(t) for t in meta["topic_ids"]]
+        m.fit_report = meta.get("fit_report") or {}
         m.labels = {int(k): v for k, v in meta["labels"].items()}
         m.table = [TopicRow(**r) for r in meta["table"]]
         ids = sorted(int(t) for t in tm.topic_representations_)

@@ -16,26 +16,34 @@ OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 class TopicOptions:
     """How topics are fitted and assigned. `from_settings` reads the [topics] section."""
 
-    # embedding: "lsa" (offline default: jieba TF-IDF + truncated SVD), "lsa-char" (character
-    # 1-3-grams), "lsa-mix" (both), a model name from the model manifest or a folder holding
-    # a sentence-transformers model
-    embedding: str = "lsa"
+    # embedding: "e5-small" (default: the shared offline sentence embedder, voc/embedding.py),
+    # "lsa" (jieba TF-IDF + truncated SVD), "lsa-char" (character 1-3-grams), "lsa-mix" (both),
+    # a model name from the model manifest or a folder holding a sentence-transformers model
+    embedding: str = "e5-small"
     lsa_dims: int = 200
+    # more distinct texts than this: the sentence embedder sees a random sample of this many,
+    # a TF-IDF classifier trained on its topics gives the rest theirs (0 = embed every text)
+    embed_limit: int = 6000
     mode: str = "free"
     taxonomy: str = ""  # YAML file; empty = the packaged voc/data/topics/taxonomy.yaml
     roles: list[str] = field(default_factory=lambda: ["customer"])
     min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 10 and 500
     min_samples: int = 0  # 0 = auto: min(min_cluster_size, 10)
     cluster_selection: str = "eom"  # HDBSCAN cluster_selection_method: eom or leaf
-    # no topic may hold more than this share of the texts (HDBSCAN max_cluster_size): eom
-    # otherwise sometimes keeps one giant cluster near the root of the tree; 1 = no limit
-    max_cluster_share: float = 0.5
+    # a topic above this share of the texts is split while its coherence is below the median
+    # of the other topics' (voc/topics/cluster.py); 1 = never split
+    max_cluster_share: float = 0.33
     n_neighbors: int = 15
     n_components: int = 5
     random_state: int = 42
     nr_topics: int = 0  # 0 = keep what HDBSCAN finds
     merge_similarity: float = 0.9  # merge topics whose centroids are this similar; 1 = never
-    outliers: str = "embeddings"  # reduce_outliers strategy, or none (keep topic -1)
+    # HDBSCAN outliers join their nearest topic when at least as close to its centroid as this
+    # quantile of its members; the rest stay 未归类 (-1)
+    outlier_quantile: float = 0.1
+    # then BERTopic reduce_outliers on what is left (embeddings, c-tf-idf, distributions), or
+    # none: keep them 未归类
+    outliers: str = "none"
     outlier_threshold: float = 0.0
     zeroshot_min_similarity: float = 0.35
     top_n_words: int = 10
@@ -61,12 +69,13 @@ class TopicOptions:
                      "emerging_min_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"topics.{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("min_cluster_size", "min_samples", "nr_topics"):
+        for name in ("min_cluster_size", "min_samples", "nr_topics", "embed_limit"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"topics.{name} must be 0 (auto) or more, got {getattr(self, name)}")
         if self.min_cluster_size == 1:
             raise ConfigError("topics.min_cluster_size must be 0 (auto) or at least 2")
-        for name in ("merge_similarity", "assign_quantile", "max_cluster_share", "zeroshot_min_similarity",
+        for name in ("merge_similarity", "assign_quantile", "outlier_quantile", "max_cluster_share",
+                     "zeroshot_min_similarity",
                      "outlier_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"topics.{name} must be between 0 and 1, got {getattr(self, name)}")

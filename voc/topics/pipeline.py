@@ -36,15 +36,37 @@ class Doc:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+def strip_script(text: str, names: Iterable[str] = ()) -> str:
+    """A text without agent script phrases (voc/text/script.py, the list the QA rules and the
+    analysis share) and without the given names (the agent's): what is left is the caller's."""
+    import re
+
+    from voc.text.script import script_patterns
+
+    for p in script_patterns():
+        text = p.sub(" ", text)
+    for n in names:
+        if n and len(n) >= 2:
+            text = text.replace(n, " ")
+    text = re.sub(r"\s+", " ", text).strip(" ，,。")
+    # a leftover of punctuation or a single character is no speech of the customer's
+    return text if sum(ch.isalnum() for ch in text) >= 2 else ""
+
+
 def topic_text(t: Transcript, roles: Iterable[str] = ("customer",)) -> str:
-    """The text of the utterances with the given roles ("all": every utterance). A dialogue
-    whose roles are all unknown gives its whole text."""
+    """The text of the utterances with the given roles ("all": every utterance), agent script
+    phrases and the agent's name taken out. A dialogue whose roles are all unknown gives every
+    utterance, script taken out too."""
     roles = set(roles)
-    if "all" in roles or not t.utterances:
-        return t.text
-    if all(u.role == "unknown" for u in t.utterances) and "unknown" not in roles:
-        return t.text
-    return "，".join(u.text for u in t.utterances if u.role in roles and u.text.strip())
+    names = [str((t.meta or {}).get(k) or "") for k in ("agent_name", "agent")]
+    if not t.utterances:
+        return strip_script(t.text, names)
+    if "all" in roles or (all(u.role == "unknown" for u in t.utterances) and "unknown" not in roles):
+        keep = t.utterances
+    else:
+        keep = [u for u in t.utterances if u.role in roles]
+    parts = [strip_script(u.text, names) for u in keep]
+    return "，".join(x for x in parts if x)
 
 
 def collect(records: Iterable[Transcript], roles: Iterable[str] = ("customer",), *,

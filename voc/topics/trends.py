@@ -101,3 +101,30 @@ def rising(rows: list[dict], freq: str = "day", time_key: str = "time",
                         "count": r["count"], "share": r["share"], "previous_share": round(p, 4),
                         "change": round(r["share"] - p, 4)})
     return sorted(out, key=lambda r: -r["change"])
+
+
+def share_rises(rows: list[dict], freq: str = "day", time_key: str = "time", *,
+                min_count: int = 5, min_ratio: float = 2.0, min_z: float = 3.0) -> list[dict]:
+    """Known topics whose share in the last period rose sharply against their own history
+    (every period before it): at least `min_count` texts, at least `min_ratio` times the
+    earlier share, and a binomial z-score of at least `min_z` (so a small night's noise is not
+    a rise). A new theme told in known words lands in a known topic and shows up here, not as
+    an emerging topic. Rows as `rising`, plus ratio and z, largest z first; 未归类 (-1) is left
+    out."""
+    import math
+
+    out = []
+    for r in rising(rows, freq, time_key, min_count=min_count):
+        if r["topic"] == -1:
+            continue
+        p = max(r["previous_share"], 0.5 / max(1, _history_total(rows, freq, time_key, r["period"])))
+        n = round(r["count"] / r["share"]) if r["share"] else 0
+        z = (r["share"] - p) / math.sqrt(p * (1 - p) / n) if n and p < 1 else 0.0
+        ratio = r["share"] / p
+        if ratio >= min_ratio and z >= min_z:
+            out.append({**r, "ratio": round(ratio, 2), "z": round(z, 2)})
+    return sorted(out, key=lambda r: -r["z"])
+
+
+def _history_total(rows, freq, time_key, last) -> int:
+    return sum(1 for r in rows if (p := period_of(r.get(time_key), freq)) is not None and p < last)
