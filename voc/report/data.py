@@ -421,6 +421,10 @@ def topics(ws, contacts_: list[dict], guard: Safeguard | None = None, since=None
             "representative": [guard.text(x) for x in json.loads(meta.get("representative") or "[]")],
             "last_day": n_last, "mean_before": None if mean_before is None else round(mean_before, 2),
             "rising": bool(mean_before is not None and n_last >= 3 and n_last >= 2 * max(mean_before, 0.5)),
+            # the topic's contacts (newest first, for links to their pages) and its count per day
+            "ids": [a["id"] for a in sorted(rows, key=lambda a: a["date"] or "", reverse=True)
+                    if a["topic"] == t][:200],
+            "per_day": [per_day[d][t] for d in days],
         })
     emerging: dict[str, list[dict]] = defaultdict(list)
     for a in rows:
