@@ -115,3 +115,13 @@ def test_files_that_are_not_the_old_output_are_carried_over(tmp_path):
         _write_output(tmp, "new", pages=("index.html",))
     assert not (out / "calls" / "a.html").exists()          # the old output's, gone
     assert (out / "calls" / "notes.html").read_text() == "my notes"
+
+
+def test_a_file_in_the_way_is_refused_not_swapped(tmp_path):
+    from voc.errors import InputError
+    from voc.files import staged_dir
+
+    (tmp_path / "dash").write_text("a file")
+    with pytest.raises(InputError, match="dash: not a folder"), staged_dir(tmp_path / "dash", "voc test"):
+        pass
+    assert (tmp_path / "dash").read_text() == "a file" and len(list(tmp_path.iterdir())) == 1

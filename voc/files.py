@@ -124,7 +124,11 @@ def staged_dir(path: Path, generator: str,
     import shutil
     import uuid
 
+    from voc.errors import InputError
+
     path = Path(path).absolute()
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "not a folder: give a folder to write the output into")
     clean_leftovers(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}{STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
