@@ -246,19 +246,6 @@ def recording(c: dict, out: Path, guard: D.Safeguard, copy: bool) -> dict:
     return {**base, "status": "referenced", "src": path.resolve().as_uri()}
 
 
-def agent_charts(a: dict) -> dict:
-    import plotly.graph_objects as go
-
-    fig = go.Figure(go.Scatter(x=[t["date"] for t in a["trend"]], y=[t["mean"] for t in a["trend"]],
-                               customdata=[t["n"] for t in a["trend"]], mode="lines+markers",
-                               line={"color": "#7c3aed"},
-                               hovertemplate="%{x}：平均 %{y} 分（%{customdata} 条）<extra></extra>"))
-    fig.update_layout(template="plotly_white", title="每日质检平均分", yaxis={"range": [0, 105]},
-                      xaxis={"type": "date", "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"},
-                      margin={"l": 50, "r": 20, "t": 40, "b": 40})
-    return {"trend": _fig(fig)}
-
-
 def _index_bytes(page: str, data: dict) -> int:
     """Size in bytes of the search index inlined in the search page."""
     start = page.find('id="voc-data">')
@@ -373,8 +360,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
 
     for a in coach:
         write_text(out / "agents" / a["page"], render(
-            "agent.html", "agent", root="../", title=f"坐席 {a['agent']}", charts=bool(a["trend"]),
-            data={"charts": agent_charts(a)} if a["trend"] else None, a=a, pass_score=_num(pass_score),
+            "agent.html", "agent", root="../", title=f"坐席 {a['agent']}", a=a, pass_score=_num(pass_score),
             rule_names=rule_names))
 
     n_calls, keep, index, audio = 0, set(), [], {"referenced": 0, "copied": 0, "missing": 0, "withheld": 0}
