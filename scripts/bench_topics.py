@@ -348,6 +348,50 @@ def label_faults(labels) -> list[str]:
             re.match(r"^[\d.]+|^(块钱|元|万)", label_head(lab))]
 
 
+class _E5Cache:
+    """The e5-small topic embedder with the vectors of the celine files kept on disk
+    (`<cache>/<file>.e5_<max_chars>.npy`, rows in file order, normalised texts cut to
+    max_chars as E5Embedder does): the embedder costs minutes on these texts, the recipe
+    search re-fits many times. Missing files are embedded and written."""
+
+    def __init__(self, texts, files, cache: Path):
+        import numpy as np
+
+        from voc.topics.embed import E5Embedder
+
+        self.inner = E5Embedder()
+        self.vecs = {}
+        start = 0
+        for name in files:
+            n = len(celine((name,))[0])
+            path = cache / f"{name}.e5_{self.inner.max_chars}.npy"
+            part = texts[start:start + n]
+            if path.exists():
+                x = np.load(path)
+            else:
+                t0 = time.perf_counter()
+                x = self.inner.embed(part)
+                print(json.dumps({"embedded": name, "texts": n, "seconds": round(time.perf_counter() - t0, 1)}),
+                      flush=True)
+                cache.mkdir(parents=True, exist_ok=True)
+                np.save(path, x)
+            self.vecs.update(zip(part, x))
+            start += n
+
+    def embed(self, texts):
+        import numpy as np
+
+        missing = [t for t in texts if t not in self.vecs]
+        if missing:
+            self.vecs.update(zip(missing, self.inner.embed(missing)))
+        return np.vstack([self.vecs[t] for t in texts]).astype(np.float32)
+
+    fit_embed = embed
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def celine_target(args) -> dict:
     quiet()
     from voc.text.normalize import normalize
@@ -361,8 +405,11 @@ def celine_target(args) -> dict:
     texts = [normalize(t) for t in texts]
     opts = TopicOptions(**({"embedding": args.embedding} if args.embedding else {}),
                         **json.loads(args.options))
+    embedder = None
+    if args.cache and opts.embedding == "e5-small":
+        embedder = _E5Cache(texts, files, Path(args.cache))
     t0 = time.perf_counter()
-    r = fit_topics(texts, opts)
+    r = fit_topics(texts, opts, embedder=embedder)
     secs = time.perf_counter() - t0
     top = r.topics[-n_scored:]
     yy = y[-n_scored:]
@@ -464,6 +511,7 @@ def main(argv=None):
         t.add_argument("--embedding", default="")
         t.add_argument("--options", default="{}", help="JSON of TopicOptions fields")
         t.add_argument("--select", action="store_true", help="celine: fit and score celine_train")
+        t.add_argument("--cache", default="", help="celine: folder for the e5 vectors of the files")
     e = sub.add_parser("emerging")
     e.add_argument("--held", default="0,5")
     args = ap.parse_args(argv)

@@ -370,3 +370,50 @@ def test_risk_level_class_from_stored_analyses(tmp_path):
         assert add_analysis_classes(ws, docs, ["risk_level", "产品"]) == 3
         assert [d.fields.get("risk_level") for d in docs] == ["high", "low", "low", None]
         assert "sentiment" not in docs[0].fields  # only the classes asked for
+
+
+# -- balance, outliers, share rises (plumbing on small arrays) ----------------------------------
+
+
+def test_an_oversized_incoherent_topic_is_split_and_a_coherent_one_kept():
+    from voc.topics.cluster import ClusterReport, _unit, reassign_noise, split_large
+
+    rng = np.random.default_rng(0)
+    axes = np.eye(8, dtype=np.float32)
+
+    def blob(i, n, spread):
+        return _unit(axes[i] + spread * rng.standard_normal((n, 8)).astype(np.float32))
+
+    # topic 0 is two themes (axes 0 and 1) in one cluster, 60 % of the texts; 1 and 2 are tight
+    x = np.vstack([blob(0, 30, 0.1), blob(1, 30, 0.1), blob(2, 20, 0.1), blob(3, 20, 0.1)])
+    labels = np.array([0] * 60 + [1] * 20 + [2] * 20)
+    rep = ClusterReport()
+    out = split_large(x, x, labels, 1 / 3, 5, 0, rep)
+    assert len(rep.splits) == 1 and max(np.bincount(out)) <= 40
+    assert len(set(out[:30].tolist())) == 1 and out[0] != out[30]  # split along the two themes
+    # one theme, tight: kept whole however big
+    y = np.vstack([blob(0, 60, 0.05), blob(2, 20, 0.3), blob(3, 20, 0.3)])
+    rep = ClusterReport()
+    kept = split_large(y, y, labels, 1 / 3, 5, 0, rep)
+    assert (kept == labels).all() and rep.unsplit and not rep.splits
+    # noise: near a topic joins it, far from all stays 未归类
+    z = np.vstack([x[60:], blob(2, 1, 0.05), blob(6, 1, 0.05)])
+    lab = np.array([1] * 20 + [2] * 20 + [-1, -1])
+    rep = ClusterReport()
+    got = reassign_noise(z, lab, 0.1, rep)
+    assert got[-2] == 1 and got[-1] == -1 and rep.noise == 2 and rep.reassigned == 1
+
+
+def test_a_known_topic_whose_share_jumps_is_reported():
+    from voc.topics import trends
+
+    rows = []
+    for day in range(1, 8):
+        n_fee = 30 if day == 7 else 3  # 年费 goes from 3 % to 30 % on the last day
+        rows += [{"topic": 0, "topic_label": "扣费争议", "time": f"2026-05-0{day}"}] * n_fee
+        rows += [{"topic": 1, "topic_label": "挂失补卡", "time": f"2026-05-0{day}"}] * (100 - n_fee)
+        rows += [{"topic": -1, "topic_label": "未归类", "time": f"2026-05-0{day}"}] * 5
+    up = trends.share_rises(rows)
+    assert [r["topic"] for r in up] == [0] and up[0]["ratio"] > 5 and up[0]["z"] > 3
+    steady = [r for r in rows if r["time"] != "2026-05-07"]
+    assert trends.share_rises(steady) == []
