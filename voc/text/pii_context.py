@@ -109,6 +109,8 @@ def _person(word: str, flag: str) -> bool:
 
 def _name_after(text: str, i: int, strong: bool) -> int:
     """End of a name starting at `i` (a surname), or `i` when there is none."""
+    import jieba
+
     sur = _surname_len(text, i)
     if not sur:
         return i
@@ -117,6 +119,8 @@ def _name_after(text: str, i: int, strong: bool) -> int:
     end = i
     if _person(first, flag) and sur < len(first) <= sur + 2:
         end = i + len(first)
+    elif strong and sur < len(first) <= sur + 2 and jieba.dt.FREQ.get(first, 0) == 0:
+        end = i + len(first)  # a word jieba's dictionary does not have (程军/n): the name after 持卡人是
     elif strong and (first == text[i:i + sur] or flag.startswith("nr")):
         # jieba does not know the name (it cuts it into characters): one or two characters after
         # the surname, ending the clause; not 持卡人全额还款 (a word)
@@ -275,8 +279,10 @@ def find_ids(text: str, scan: str) -> list[tuple[int, int, str]]:
 
 _NAME_GATE = re.compile("|".join(("叫", "姓", "名", "户名", "持卡人", "联系人", "收件人", "收货人", "开户人", "借款人",
                                     "我是", "本人", "客户") + _TITLES))
-_ADDRESS_GATE = re.compile(r"[路街巷同弄道区园寓苑舍村][0-9十百零一二三四五六七八九两]|[镇乡][^，。！？]{1,6}村")
-_ID_GATE = re.compile(r"微信|[vV]信|[vwVW][xX]|[wW]eixin|[wW]e[cC]hat|[qQ][qQ]|扣扣|[A-HJ-NP-Z][·• ]?[A-HJ-NP-Z0-9]{4}")
+# gates that start with a character set: the regex engine then skips ahead in C
+_ADDRESS_GATE = re.compile(r"[路街巷同弄道区园寓苑舍村镇乡](?:[0-9十百零一二三四五六七八九两]|[^，。！？]{0,5}村)")
+_ID_GATE = re.compile(r"[微vVwWqQ扣](?:信|[xX]|eixin|e[cC]hat|[qQ]|扣)")
+_PLATE_GATE = re.compile(r"[A-HJ-NP-Z][·• ]?[A-HJ-NP-Z0-9]{4}")
 
 
 def find_context(text: str, scan: str) -> list[tuple[int, int, str]]:
@@ -287,6 +293,6 @@ def find_context(text: str, scan: str) -> list[tuple[int, int, str]]:
         out += find_names(text)
     if _ADDRESS_GATE.search(scan):
         out += find_addresses(text, scan)
-    if _ID_GATE.search(scan):
+    if _ID_GATE.search(scan) or _PLATE_GATE.search(scan):
         out += find_ids(text, scan)
     return out
