@@ -278,15 +278,17 @@ def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule 
               until: Optional[str] = UNTIL_OPT,
               workspace: Optional[Path] = common.WORKSPACE_OPT,
               as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout: per agent or "
-                                                                 "team contacts, mean_score, min_score, findings, "
-                                                                 "findings_per_contact, top_rules ...; per rule "
+                                                                 "team contacts, inspected, partial, uninspected, "
+                                                                 "vetoed, passed, pass_rate, mean_score, min_score, "
+                                                                 "findings, top_rules ...; per rule "
                                                                  "applied, hits, rate, not_applicable.")):
     """Scores per agent or team, or rule hit rates; dismissed/overturned findings do not count."""
     from voc.inspect.review import workspace_scorecards
 
-    ws, _ = _open(workspace, read_only=True)
+    ws, cfg = _open(workspace, read_only=True)
     with ws:
-        rows = workspace_scorecards(ws, by.value, _date(since, "--since"), _date(until, "--until"))
+        rows = workspace_scorecards(ws, by.value, _date(since, "--since"), _date(until, "--until"),
+                                    pass_score=float(cfg["report.qa_pass_score"]))
     if as_json:
         common.echo_json(rows)
         return
@@ -295,8 +297,12 @@ def scorecard(by: By = typer.Option(By.agent, "--by", help="agent, team or rule 
                      [[r["rule"], r["hits"], r["applied"], "n/a" if r["rate"] is None else f"{r['rate']:.1%}",
                        r["not_applicable"]] for r in rows])
     else:
-        common.table([by.value, "contacts", "mean", "min", "findings", "top rules"],
-                     [[r[by.value], r["contacts"], r["mean_score"], f"{r['min_score']:g}", r["findings"],
+        common.table([by.value, "contacts", "已质检", "部分/未质检", "pass", "vetoed", "mean", "min", "findings",
+                      "top rules"],
+                     [[r[by.value], r["contacts"], r["inspected"], f"{r['partial']}/{r['uninspected']}",
+                       "—" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}", r["vetoed"],
+                       "—" if r["mean_score"] is None else r["mean_score"],
+                       "—" if r["min_score"] is None else f"{r['min_score']:g}", r["findings"],
                        ", ".join(r["top_rules"])] for r in rows], wrap=("top rules",))
 
 

@@ -186,8 +186,9 @@ def workspace_calls(ws, since=None, until=None) -> list[dict[str, Any]]:
     return list(calls.values())
 
 
-def workspace_scorecards(ws, by: str = "agent", since=None, until=None, rules=None) -> list[dict]:
+def workspace_scorecards(ws, by: str = "agent", since=None, until=None, rules=None,
+                         pass_score: float = 80.0) -> list[dict]:
     calls = workspace_calls(ws, since, until)
     if by == "rule":
         return hit_rates(calls, rules)
-    return scorecards(calls, by)
+    return scorecards(calls, by, pass_score)
