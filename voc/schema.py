@@ -163,7 +163,7 @@ class Category:
 
 # keys of an analysis record that Analysis models; any other key is kept in `extra`
 _ANALYSIS_KEYS = ("id", "channel", "sentiment", "sentiment_agent", "trajectory", "utterances", "risk",
-                  "category", "redacted", "pii")
+                  "category", "dissatisfaction", "redacted", "pii")
 
 
 @dataclass
@@ -181,6 +181,9 @@ class Analysis:
     # per utterance: {"i", "role", "positive", "label"}
     utterances: list[dict[str, Any]] = field(default_factory=list)
     category: Category | None = None
+    # calibrated P(the customer left dissatisfied) and the customer utterances that drove it:
+    # {"probability", "drivers": [{"i", "text", "weight"}]} (voc.analyze.dissatisfaction)
+    dissatisfaction: dict[str, Any] | None = None
     redacted: bool = False
     pii: dict[str, int] | None = None          # what redaction masked: kind -> count
     extra: dict[str, Any] = field(default_factory=dict)   # fields this version does not model
@@ -199,6 +202,9 @@ class Analysis:
             d["utterances"] = [dict(u) for u in self.utterances]
         if self.category is not None:
             d["category"] = self.category.to_dict()
+        if self.dissatisfaction is not None:
+            d["dissatisfaction"] = {"probability": self.dissatisfaction["probability"],
+                                    "drivers": [dict(x) for x in self.dissatisfaction.get("drivers") or []]}
         d["redacted"] = self.redacted
         if self.pii:
             d["pii"] = dict(self.pii)
@@ -217,6 +223,7 @@ class Analysis:
                    trajectory=dict(d["trajectory"]) if opt("trajectory") else None,
                    utterances=[dict(u) for u in opt("utterances") or []],
                    category=Category.from_dict(d["category"]) if opt("category") else None,
+                   dissatisfaction=dict(d["dissatisfaction"]) if opt("dissatisfaction") else None,
                    redacted=bool(opt("redacted", False)), pii=dict(d["pii"]) if opt("pii") else None,
                    extra={k: v for k, v in d.items() if k not in _ANALYSIS_KEYS})
 

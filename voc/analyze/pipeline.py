@@ -27,6 +27,7 @@ class Analyzer:
     rules: Any                     # voc.analyze.risk.RiskRules
     risk_model: Any = None         # voc.analyze.risk_model.RiskModel (voc train risk)
     category: Any = None           # voc.analyze.category.CategoryModel (voc train category)
+    dissatisfaction: Any = None    # voc.analyze.dissatisfaction.Dissatisfaction (None: not scored)
     redact: bool = True
     keep_last: int = 0
 
@@ -49,7 +50,10 @@ class Analyzer:
             from voc.analyze.category import CategoryModel
 
             category = CategoryModel.load(category_model)
-        return cls(sentiment=sentiment,
+        from voc.analyze.dissatisfaction import Dissatisfaction
+
+        dissatisfaction = Dissatisfaction.default() if a["dissatisfaction"] else None
+        return cls(sentiment=sentiment, dissatisfaction=dissatisfaction,
                    rules=risk.load_rules(risk_rules or a["risk_rules"] or None),
                    risk_model=load_risk_model(risk_model) if risk_model else None,
                    category=category, redact=settings["privacy.redact"],
@@ -60,6 +64,7 @@ class Analyzer:
                 "risk_rules": str(self.rules.path),
                 "risk_model": getattr(self.risk_model, "path", None) and str(self.risk_model.path),
                 "category": getattr(self.category, "info", lambda: None)(),
+                "dissatisfaction": getattr(self.dissatisfaction, "path", None),
                 "redact": self.redact}
 
     def analyze(self, transcripts: list[Transcript]) -> list[tuple[Transcript, Analysis]]:
@@ -70,22 +75,26 @@ class Analyzer:
               for t in transcripts]
         texts = [[normalize(u.text) for u in t.utterances] or [normalize(t.text)] for t in ts]
         flat = [x for per in texts for x in per]
-        # one call for the utterances, one for each side of each contact
-        sides = []
+        # one sentiment call for the utterances, each side of each contact and each dialogue's turns
+        sides, turns = [], []
         for t, per in zip(ts, texts):
             sides.append(_side(t, per, CUSTOMER_SIDE))
             sides.append(_side(t, per, ("agent",)))
-        probs, labs = self.sentiment.predict(flat + sides) if flat else (np.zeros(0), [])
+            turns.append(_turns(t, per) if len(t.utterances) > 1 and self.dissatisfaction else [])
+        turn_texts = [x for tt in turns for _, x, _ in tt]
+        proba = self.sentiment.proba(flat + sides + turn_texts) if flat else np.zeros((0, 3))
+        probs, labs = self.sentiment.from_proba(proba)
         utt_p, side_p = probs[: len(flat)], probs[len(flat):]
         utt_l, side_l = labs[: len(flat)], labs[len(flat):]
+        turn_q = proba[len(flat) + len(sides):]
         categories = self.category.predict([s for s in sides[::2]]) if self.category else None
-        out, k = [], 0
+        out, k, kt = [], 0, 0
         for n, (t, per) in enumerate(zip(ts, texts)):
             p = [float(x) for x in utt_p[k: k + len(per)]]
             lab = utt_l[k: k + len(per)]
             k += len(per)
             r = risk.score(t, p if t.utterances else None, self.rules, learned=self.risk_model)
-            side, agent_side = sides[2 * n], sides[2 * n + 1]
+            agent_side = sides[2 * n + 1]
             rec = Analysis(
                 id=t.id, channel=t.channel,
                 sentiment=Sentiment(label=side_l[2 * n], positive=round(float(side_p[2 * n]), 4)),
@@ -98,6 +107,12 @@ class Analyzer:
                 rec.utterances = [{"i": i, "role": u.role, "positive": round(p[i], 4),
                                    "label": lab[i]}
                                   for i, u in enumerate(t.utterances)]
+            if turns[n]:
+                tt = turns[n]
+                dp, drivers = self.dissatisfaction.score([(r, x) for r, x, _ in tt], turn_q[kt: kt + len(tt)])
+                kt += len(tt)
+                rec.dissatisfaction = {"probability": round(dp, 4),
+                                       "drivers": [{**d, "i": tt[d["i"]][2]} for d in drivers]}
             if categories is not None:
                 label, score = categories[n]
                 rec.category = Category(label=label, score=round(float(score), 4))
@@ -151,6 +166,18 @@ def _side(t: Transcript, texts: list[str], roles: tuple[str, ...]) -> str:
     if not t.utterances:
         return texts[0] if "customer" in roles else ""
     return "。".join(x for u, x in zip(t.utterances, texts) if u.role in roles and x)
+
+
+def _turns(t: Transcript, texts: list[str]) -> list[tuple[str, str, int]]:
+    """Consecutive utterances of one role joined into turns: (role, text, first utterance index)."""
+    out: list[tuple[str, str, int]] = []
+    for i, (u, x) in enumerate(zip(t.utterances, texts)):
+        role = "customer" if u.role in CUSTOMER_SIDE else "agent"
+        if out and out[-1][0] == role:
+            out[-1] = (role, out[-1][1] + " " + x, out[-1][2])
+        else:
+            out.append((role, x, i))
+    return out
 
 
 def _trajectory(t: Transcript, p: list[float]) -> dict:
