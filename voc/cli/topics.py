@@ -40,7 +40,9 @@ ROLES = typer.Option(None, "--roles",
 NO_REDACT = typer.Option(False, "--no-redact",
                          help="Keep card/ID/phone numbers in topic texts (recorded with the run).")
 NO_STORE = typer.Option(False, "--no-store", help="Do not write to the workspace.")
-AS_JSON = typer.Option(False, "--json", help="Print a JSON summary on stdout.")
+AS_JSON = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout: run_id, model_id, "
+                                             "texts, topics or unassigned/emerging, files written, "
+                                             "seconds_total (the run), bad_rows.")
 
 
 def _classes(class_col: Optional[List[str]]) -> list[str]:
@@ -154,4 +156,6 @@ def assign(
     _done(run, s, as_json,
           f"{s['texts']} texts assigned ({s['unassigned']} fit no topic; {len(em)} emerging"
           + (": " + "; ".join(f"{g['label']} ({g['size']})" for g in em[:5]) if em else "")
-          + f") in {s['seconds_total']:.1f} s -> {out}")
+          + ")" + ("; share rose: " + "; ".join(f"{r['topic_label']} {r['previous_share']:.0%}→{r['share']:.0%}"
+                                                 for r in s.get("rising", [])[:3]) if s.get("rising") else "")
+          + f" in {s['seconds_total']:.1f} s -> {out}")

@@ -193,8 +193,11 @@ def fit(docs: list[Doc], opts: TopicOptions, out: str | Path, *, classes: list[s
 
 
 def assign(docs: list[Doc], model: TopicModel, out: str | Path, *, classes: list[str] = (),
-           freq: str = "day", emerging_min_size: int | None = None) -> dict:
-    """Assign docs to a saved model, find emerging topics, write files into `out`."""
+           freq: str = "day", emerging_min_size: int | None = None,
+           history: list[dict] = ()) -> dict:
+    """Assign docs to a saved model, find emerging topics and known topics whose share rose
+    sharply against their history (earlier assignment rows with `topic` and `time`; the
+    workspace's, in `assign_batch`), write files into `out`."""
     from voc.topics.assign import assign_texts
 
     out = Path(out)
@@ -211,10 +214,15 @@ def assign(docs: list[Doc], model: TopicModel, out: str | Path, *, classes: list
                ["emerging", "size", "label", "keywords", "nearest_topic", "nearest_label",
                 "nearest_similarity", "representative"])
     files["emerging"] = str(out / "emerging.csv")
+    rises = trends.share_rises([*({"topic": h["topic"], "topic_label": h.get("topic_label"),
+                                   "time": h.get("time")} for h in history), *rows], freq)
+    files["rising"] = str(_write_csv(out / "rising.csv", rises,
+                                     ["topic", "topic_label", "period", "count", "share",
+                                      "previous_share", "ratio", "z"]))
     extra_figs = [charts.emerging_figure(groups)] if groups else []
     files.update(write_trends(out, rows, list(classes), freq, "话题分析（新数据）", extra_figs))
     return {"model_id": model.model_id, "texts": len(docs),
-            "unassigned": res.topics.count(-1), "emerging": groups, "files": files,
+            "unassigned": res.topics.count(-1), "emerging": groups, "rising": rises, "files": files,
             "rows": rows, "result": res}
 
 
@@ -292,7 +300,12 @@ def assign_batch(records: Iterable, model: TopicModel, out: str | Path, run, *,
     run.models = [model.embedder.info()]
     if run.ws is not None:
         add_analysis_classes(run.ws, docs, classes)
-    s = assign(docs, model, out, classes=classes, freq=freq, emerging_min_size=emerging_min_size)
+    history = []
+    if run.ws is not None and run.ws.topic_models():
+        ids = {d.id for d in docs}  # assigned again tonight: tonight's rows count, not these
+        history = [a for a in run.ws.topic_assignments(model.model_id) if a["id"] not in ids]
+    s = assign(docs, model, out, classes=classes, freq=freq, emerging_min_size=emerging_min_size,
+               history=history)
     if run.ws is not None:
         store(run.ws, model, s["rows"], run.id, model_path=model_path)
     run.ok(s["texts"])
