@@ -235,3 +235,77 @@ def test_unusable_workspace_is_one_line_error(tmp_path):
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("voc: error: "), r.stderr
     assert f"{tmp_path / 'ws'}: cannot open voc.duckdb" in r.stderr
     assert "Traceback" not in r.output
+
+
+# -- help ends with examples, --json described, no silent empty workspace (issue 16) ----------
+
+def _leaves():
+    import typer.main
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            yield path, cmd
+            for name, c in subs.items():
+                yield from walk(c, [*path, name])
+        else:
+            yield path, cmd
+    return list(walk(typer.main.get_command(app), []))
+
+
+def test_every_help_ends_with_examples_that_are_real_commands():
+    from rich.cells import cell_len
+
+    from voc.cli.examples import EXAMPLES
+
+    leaves = _leaves()
+    assert len(leaves) > 25
+    for path, cmd in leaves:
+        r = runner.invoke(app, [*path, "--help"], terminal_width=80)
+        assert r.exit_code == 0, (path, r.output)
+        tail = r.stdout[r.stdout.rindex("Examples:"):]
+        examples = [ln.strip() for ln in tail.splitlines()[1:] if ln.strip()]
+        assert 1 <= len(examples) <= 2 and examples == EXAMPLES[" ".join(path)], path
+        assert all(cell_len(x) <= 76 for x in examples), path                 # one line at 80 columns
+        if getattr(cmd, "commands", None):
+            continue
+        opts = {o for p in cmd.params for o in getattr(p, "opts", [])} | {"--help"}
+        for ex in examples:
+            words = ex.split("|")[0].split()
+            words = words[next(k for k, w in enumerate(words) if w == "voc"):]
+            assert words[1:1 + len(path)] == path, (path, ex)
+            flags = {w.split("=")[0] for w in words if w.startswith("-") and not w.startswith("---")}
+            assert flags <= opts, (path, ex, flags - opts)
+
+
+def test_every_json_option_says_what_it_prints():
+    described = 0
+    for path, cmd in _leaves():
+        for p in cmd.params:
+            if "--json" in getattr(p, "opts", []):
+                assert p.help and len(p.help) > 45 and "JSON" in p.help, (path, p.help)
+                described += 1
+    assert described >= 20
+
+
+def test_a_reading_command_names_the_workspaces_it_can_see(tmp_path):
+    (tmp_path / "demo" / "out").mkdir(parents=True)
+    Workspace(tmp_path / "demo" / "out" / "workspace").close()
+    for args in (["review", "list"], ["review", "history"], ["review", "scorecard"], ["report"], ["export", "--out", "x"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1, (args, r.output)
+        assert "voc-workspace: no workspace here" in r.stderr and "workspaces here: demo/out/workspace" in r.stderr
+    assert not (tmp_path / "voc-workspace").exists()                    # none created silently
+    r = runner.invoke(app, ["review", "list", "-w", "demo/out/workspace"])
+    assert r.exit_code == 0 and "0 findings" in r.stderr
+
+
+def test_tables_have_headers_and_align_cjk(tmp_path, capsys):
+    from rich.cells import cell_len
+
+    from voc.cli import common
+
+    common.table(["班组", "contacts"], [["信用卡一组", 19], ["A", 3]])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["班组", "contacts"]
+    assert len({cell_len(ln[:ln.index(str(n))]) for ln, n in zip(lines[1:], (19, 3))}) == 1  # the 2nd column lines up
