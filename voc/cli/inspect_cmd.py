@@ -32,7 +32,11 @@ def inspect(
     no_redact: bool = typer.Option(False, "--no-redact",
                                    help="Keep card/ID/phone numbers in evidence (recorded with the run)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="Check the rules, list them and exit."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the summary as one JSON object on stdout: run_id, inspected, "
+                                      "findings, coverage, pass_rate, mean_score, seconds (the run), rules, "
+                                      "rules_digest, agents/teams scorecards, out, workspace (with "
+                                      "--list-rules: the rules, files and digest)."),
 ):
     """QA rules over every contact: findings with evidence, scores, scorecards, hit rates."""
     from voc.inspect import Inspector, inspect_batch, load_rules
