@@ -21,7 +21,10 @@ def export(
                                            help="Lowest risk level in the high-risk table: high "
                                                 "(default, report.export_min_risk), medium or low."),
     since: Optional[str] = SINCE, until: Optional[str] = UNTIL, no_redact: bool = NO_REDACT,
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the summary as one JSON object on stdout (as manifest.json): "
+                                      "out, files with their sha256, rows per table, redacted, since, until, "
+                                      "run_id, workspace, voc_version."),
 ):
     """Audit exports: findings with review history, high-risk contacts with reasons, run
     records (who, when, models and checksums, configuration, inputs); xlsx and CSV (UTF-8 BOM)."""
