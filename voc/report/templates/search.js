@@ -59,12 +59,13 @@
       return have === v;
     });
   }
-  function snippet(li, text, terms) {
+  function snippet(li, label, text, terms) {
     var low = fold(text), at = -1, term = "";
     terms.forEach(function (t) { var i = low.indexOf(t); if (i >= 0 && (at < 0 || i < at)) { at = i; term = t; } });
     var start = Math.max(0, at - 30), end = Math.min(text.length, at + term.length + 60);
     var div = document.createElement("div");
     div.className = "snippet";
+    div.appendChild(document.createTextNode(label));
     if (start > 0) div.appendChild(document.createTextNode("…"));
     var part = text.slice(start, end), lowPart = low.slice(start, end), pos = 0;
     while (pos < part.length) {
@@ -107,7 +108,7 @@
       meta.textContent = "  " + [c.d, "坐席 " + c.a, c.tm, c.l ? (N.level[c.l] || c.l) + "风险" : "",
                                  c.q !== null ? "质检 " + c.q + " 分" : "", c.tp].filter(Boolean).join(" · ");
       li.appendChild(a); li.appendChild(meta);
-      hits.slice(0, 3).forEach(function (u) { snippet(li, "第 " + (u[0] + 1) + " 句：" + u[2], terms); });
+      hits.slice(0, 3).forEach(function (u) { snippet(li, "第 " + (u[0] + 1) + " 句：", u[2], terms); });
       list.appendChild(li);
     });
     count.textContent = "找到 " + n + " 条联络" + (n > shown ? "（显示前 " + shown + " 条）" : "");
