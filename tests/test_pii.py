@@ -516,3 +516,14 @@ def test_jieba_runs_only_at_cues():
         find_pii(text)
     after = pii_context._posseg.cache_info()
     assert (after.hits, after.misses) == (before.hits, before.misses)
+
+
+@pytest.mark.parametrize("text, expected", [  # a firm's QQ or WeChat account is not customer data
+    ("方便的话您来联系一下在线客服（QQ800002945）", "方便的话您来联系一下在线客服（QQ800002945）"),
+    ("咨询我处在线QQ：800010000客服", "咨询我处在线QQ：800010000客服"),
+    ("关注微信号：Joyu_lvmama,7x24专属客服为您服务", "关注微信号：Joyu_lvmama,7x24专属客服为您服务"),
+    ("我的QQ：12345678，客服说加不上", "我的QQ：[QQ号]，客服说加不上"),
+    ("微信 lihua_1996 客服加不上", "微信 [微信号] 客服加不上"),
+])
+def test_firm_accounts_stay(text, expected):
+    assert redact(text)[0] == expected

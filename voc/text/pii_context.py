@@ -264,12 +264,20 @@ _PLATE = re.compile(r"(?<![A-Za-z0-9])[京津沪渝冀豫云辽黑湘皖鲁新�
                     r"(?P<serial>[A-HJ-NP-Z0-9]{5,6}|[A-HJ-NP-Z0-9]{4}[挂学警港澳])(?![A-Za-z0-9])")
 
 
+# a firm's account, not a customer's: 在线客服（QQ800002945）, 关注微信号：Joyu_lvmama, 7x24专属客服
+_FIRM_BEFORE = re.compile(r"(?:在线|客服|官方|技术|关注|公众|我们这个|我们的)[^，。！？,.!?]{0,6}$")
+_FIRM_AFTER = re.compile(r"[,，]?\s*(?:7[x×]24|24小时)?\s*专属客服|[）)】]{0,2}(?:客服|官方)")
+
+
 def find_ids(text: str, scan: str) -> list[tuple[int, int, str]]:
     out = []
-    for m in _WECHAT.finditer(scan):
-        if m.group("id").lower() not in _NOT_ID:
-            out.append((m.start("id"), m.end("id"), "wechat"))
-    out += [(m.start("id"), m.end("id"), "qq") for m in _QQ.finditer(scan)]
+    for kind, rx in (("wechat", _WECHAT), ("qq", _QQ)):
+        for m in rx.finditer(scan):
+            if kind == "wechat" and m.group("id").lower() in _NOT_ID:
+                continue
+            if _FIRM_BEFORE.search(scan, max(0, m.start() - 10), m.start()) or _FIRM_AFTER.match(scan, m.end()):
+                continue
+            out.append((m.start("id"), m.end("id"), kind))
     for m in _PLATE.finditer(scan):
         serial = m.group("serial")
         if sum(c.isdigit() for c in serial) >= 3 and (len(serial) < 6 or serial[0] in "DF" or serial[-1] in "DF"):
