@@ -1,4 +1,5 @@
-"""Find and redact customer data in Chinese text: cards, ID numbers, phones, e-mail addresses.
+"""Find and redact customer data in Chinese text: cards, ID numbers, phones, e-mail addresses,
+and (by context, in `voc.text.pii_context`) names, home addresses, WeChat/QQ ids and plates.
 
 Regular expressions find candidate digit runs; check functions decide what a run is:
 - `card`: 16-19 digits (15 for American Express 34/37) with a card-network first digit
@@ -9,7 +10,8 @@ Regular expressions find candidate digit runs; check functions decide what a run
 - `landline`: 0 + area code (010, 02x or a 3-digit code) + a 7-8 digit local number starting
   with 2-9, optionally with brackets, a dash or spaces. 400/800 and 95xxx/12xxx hotlines never
   match: bank and regulator numbers are not customer data.
-- `email`: addresses, also with spoken digits before the @.
+- `email`: addresses, also with spoken digits before the @, and spoken ones: lihua96 at qq dot
+  com, lihua96艾特一六三点com.
 - `number`: digits read out in Chinese (零〇○洞一幺二两三…九, 叉 for X, mixed with Arabic
   digits, spaces or commas) are converted and put through the same checks. A run of at least
   11 spoken digits (3+ different ones) that passes none of them is still redacted: one misheard
@@ -19,7 +21,10 @@ Regular expressions find candidate digit runs; check functions decide what a run
   error. With `asr=True` (call transcripts) the same holds for Arabic runs written as one
   number (contiguous, 3-4-4, 4-4-4-4), since ASR writes numbers in either form.
 
-Never redacted: amounts (3000元, 12,345.67), dates and times, 尾号/工号 and other short
+ASCII commas join spoken digits like Chinese ones (一,八,六,六,幺…), never Arabic digits (12,345).
+
+Never redacted: amounts (3000元, 12,345.67, and 11-digit ones: 余额16234746553元, ¥13812345678),
+business lines (客服/热线/传真/订房/网点 … 0311-86911999), dates and times, 尾号/工号 and other short
 numbers, hotlines, partially masked numbers (6222***1234, already redacted at the source),
 digits inside alphanumeric codes (CH0001234…), and numbers labelled as order, waybill,
 transaction, contract, policy or invoice numbers (订单号…, 流水号…) unless they are ID numbers.
