@@ -141,8 +141,9 @@ def show(
 def _evidence_line(e: dict) -> str:
     from voc.schema import mmss
 
-    where = f"#{e['utterance']}" if "utterance" in e else ("#%d-%d" % tuple(e["utterances"])
-                                                            if "utterances" in e else "call")
+    # utterances numbered from 1, as on the call pages and in the export (第 N 句)
+    where = f"#{e['utterance'] + 1}" if "utterance" in e else (
+        "#%d-%d" % (e["utterances"][0] + 1, e["utterances"][-1] + 1) if "utterances" in e else "call")
     if e.get("start") is not None:
         where += f" {mmss(e['start'])}-{mmss(e['end'] if e.get('end') is not None else e['start'])}"
     who = {"agent": "坐席", "customer": "客户"}.get(e.get("role", ""), "")
