@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from shared_data import SHARED
 from typer.testing import CliRunner
 
 from voc.cli import app
@@ -16,6 +17,7 @@ from voc.store import Workspace
 from voc.text.pii import luhn_ok
 
 runner = CliRunner()
+SHARED_AUDIO = SHARED / "audio"
 HOSTILE_ID = "../hostile <1>"
 XSS = "<script>alert('xss')</script>"
 IMG = "<img src=x onerror=alert(3)>"
@@ -112,3 +114,30 @@ def shared(factory, **kw) -> Path:
 def copy(ws_dir: Path, dest: Path) -> Path:
     shutil.copytree(ws_dir, dest)
     return dest
+
+
+def recording_call(audio: Path, cid: str = "rec-1", agent: str = "A7001") -> Transcript:
+    """A call whose recording is `audio` (a real clip), with utterance times inside it and an
+    agent line that the default rules flag (dismissive language) and a pause (dead air)."""
+    u = [Utterance(0.2, 1.4, "ch0", "agent", "您好，工号七零零一，请问有什么可以帮您？"),
+         Utterance(1.2, 2.4, "ch1", "customer", "我的年费被乱扣了，我要投诉！"),
+         Utterance(3.2, 4.6, "ch0", "agent", "这个不归我们管，你要投诉随便你。"),
+         Utterance(4.7, 5.4, "ch1", "customer", "行，你等着。")]
+    return Transcript(id=cid, source=str(audio), channel="call", duration_s=5.5,
+                      meta={"agent_id": agent, "team": "信用卡一组", "started_at": "2026-11-05T02:30:00+00:00"},
+                      utterances=u)
+
+
+def build_recordings(root: Path, calls: list[Transcript]) -> Path:
+    """A workspace with these calls stored (as `voc transcribe` stores them, redacted) and
+    inspected; no analysis (no models needed)."""
+    from voc.transcribe import redact
+
+    ws_dir = root / "ws"
+    src = root / "calls.jsonl"
+    write_transcripts(src, calls)
+    with Workspace(ws_dir) as ws, ws.run("test recordings", {}) as run:
+        ws.save_transcripts([redact(t, True, 0) for t in calls], run.id)
+        run.ok(len(calls))
+    _ok(["inspect", str(src), "--workspace", str(ws_dir)])
+    return ws_dir

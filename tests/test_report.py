@@ -175,7 +175,7 @@ def test_call_detail_transcript_findings_highlighted(report, ws_dir):
     assert re.search(r'<mark class="finding[^"]*" title="[^"]*">[^<]*' + re.escape(html.escape(match)), text)
     assert f'id="finding-{f["finding_id"]}"' in text and f["rule_name"] in text
     assert re.search(r'<span class="role (agent|customer)">(坐席|客户)</span>', text)
-    assert re.search(r'<td class="t">\d\d:\d\d–\d\d:\d\d</td>', text)
+    assert re.search(r'<td class="t"><a class="ts" href="#u-\d+" data-t="[\d.]+">\d\d:\d\d–\d\d:\d\d</a></td>', text)
     assert 'class="sent ' in text                                # per-utterance sentiment
 
 
@@ -326,3 +326,135 @@ def test_cli_import_stays_light():
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# -- the QA workbench (issue 16) -------------------------------------------------------------------
+
+CLIP = RW.SHARED_AUDIO / "asr_example.wav"
+
+
+def test_search_index_is_the_redacted_transcripts_with_filters(report, ws_dir):
+    data = page_data(page(report, "search.html"))
+    index = {e["p"]: e for e in data["contacts"]}
+    with Workspace(ws_dir) as ws:
+        n = ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+        rows = ws.db.execute("SELECT transcript_id, idx, text FROM utterances").fetchall()
+        agents = {r[0] for r in ws.db.execute("SELECT agent_id FROM inspections").fetchall() if r[0]}
+    assert len(index) == n
+    from voc.report.data import page_name
+
+    some = next(r for r in rows if r[0] != RW.HOSTILE_ID)
+    assert [some[1], some[2]] in [[u[0], u[2]] for u in index[page_name(some[0])]["u"]]
+    hostile = index[page_name(RW.HOSTILE_ID)]
+    text = " ".join(u[2] for u in hostile["u"])
+    assert "[银行卡]" in text and RW.card_number() not in page(report, "search.html")
+    assert RW.XSS in text                                  # kept as text: the page sets it as text only
+    assert set(data["filters"]["agents"]) >= agents
+    assert {"dismissive_language"} <= {r for r, _ in data["filters"]["rules"]}
+    assert set(data["filters"]["states"]) >= {"open", "confirmed", "appealed"}
+    assert all(e["r"] for e in data["contacts"] if e["st"])
+    chat = next(e for e in data["contacts"] if e["ch"] == "chat")
+    assert chat["t"].startswith("在线客服 · ") and ".jsonl" not in chat["t"]
+
+
+def test_agent_pages_carry_the_scorecard_figures(report, ws_dir):
+    from voc.inspect.review import workspace_scorecards
+    from voc.report.data import agent_page_name
+
+    with Workspace(ws_dir) as ws:
+        cards = workspace_scorecards(ws, "agent")
+    qa_page = page(report, "qa.html")
+    assert len(list((report / "agents").glob("*.html"))) == len(cards)
+    for card in cards:
+        name = agent_page_name(card["agent"])
+        assert f'href="agents/{name}"' in qa_page
+        text = page(report, f"agents/{name}")
+        got = dict(re.findall(r'<div class="v" data-k="(\w+)">([^<]*)</div>', text))
+        assert got["contacts"] == str(card["contacts"]) and got["mean_score"] == str(card["mean_score"])
+        assert got["findings"] == str(card["findings"]) and float(got["min_score"]) == card["min_score"]
+        assert 'id="agent-compare"' in text and "上期" in text
+    appealed = next(c for c in cards if "A1005" != c["agent"])  # appeals listed on their agent's page
+    assert appealed
+
+
+def test_chat_and_ticket_contacts_get_readable_titles(report):
+    titles = re.findall(r'<a class="call-link" href="calls/[^"]+">([^<]+)</a>', page(report, "risk.html"))
+    texts = [t for t in titles if not t.endswith(".wav")]
+    assert texts and all(re.match(r"^(在线客服|工单) · \w{12} · .+", html.unescape(t)) for t in texts), texts[:3]
+
+
+def test_critical_rules_first_on_the_qa_page(report):
+    text = page(report, "qa.html")
+    body = text[text.index('id="rules-table"'):]
+    sev = re.findall(r"<tr><td><code>[^<]+</code></td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", body)
+    assert sev and sev[0] == "严重" and sev == sorted(sev, key=lambda s: ["严重", "高", "中", "低", "提示"].index(s))
+
+
+def test_times_in_the_bank_time_zone(tmp_path):
+    from voc.config import load_settings
+    from voc.report import data as D
+    from voc.report import report as build
+
+    ws_dir = RW.build_recordings(tmp_path, [RW.recording_call(CLIP)])      # 2026-11-05T02:30Z
+    page_ = f"calls/{D.page_name('rec-1')}"
+    with Workspace(ws_dir) as ws:
+        build(ws, tmp_path / "sh", load_settings({}))
+        build(ws, tmp_path / "ny", load_settings({"report.timezone": "America/New_York"}))
+    sh, ny = (tmp_path / "sh" / page_).read_text(encoding="utf-8"), (tmp_path / "ny" / page_).read_text(encoding="utf-8")
+    assert "2026-11-05 10:30" in sh and "时间均为 Asia/Shanghai" in sh
+    assert "2026-11-04 21:30" in ny and "时间均为 America/New_York" in ny
+    assert page_data((tmp_path / "ny" / "search.html").read_text(encoding="utf-8"))["contacts"][0]["d"] == "2026-11-04"
+    with Workspace(ws_dir) as ws, pytest.raises(Exception, match="report.timezone 'Mars/Base'"):
+        build(ws, tmp_path / "x", load_settings({"report.timezone": "Mars/Base"}))
+
+
+def test_recordings_linked_copied_withheld_or_missing(tmp_path):
+    import shutil
+
+    from voc.report.data import page_name
+
+    pii = tmp_path / "clips" / "13812345678_0001.wav"
+    pii.parent.mkdir()
+    shutil.copyfile(CLIP, pii)
+    calls = [RW.recording_call(CLIP, "rec-1"), RW.recording_call(pii, "rec-2"),
+             RW.recording_call(tmp_path / "gone" / "call-9.wav", "rec-3")]
+    ws_dir = RW.build_recordings(tmp_path, calls)
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", str(tmp_path / "d"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["audio"] == {"referenced": 1, "copied": 0, "missing": 1, "withheld": 1}
+    one, two, three = ((tmp_path / "d" / "calls" / page_name(i)).read_text(encoding="utf-8")
+                       for i in ("rec-1", "rec-2", "rec-3"))
+    assert f'<audio id="audio" controls preload="metadata" src="{CLIP.resolve().as_uri()}"' in one
+    assert 'id="audio-missing"' in two and "13812345678" not in two and "--with-audio" in two
+    assert 'id="audio-missing"' in three and "找不到录音文件" in three and "call-9.wav" in three
+    # every piece of evidence seeks: the dismissive line starts at 3.2 s
+    assert re.search(r'<a class="evidence" href="#u-2" data-t="3.20">', one)
+    assert 'id="timeline"' in one and 'class="silence"' in one and 'class="overtalk"' in one
+    r = runner.invoke(app, ["report", "-w", str(ws_dir), "--out", str(tmp_path / "d2"), "--with-audio", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["audio"] == {"referenced": 0, "copied": 2, "missing": 1, "withheld": 0}
+    copied = sorted(p.name for p in (tmp_path / "d2" / "audio").iterdir())
+    assert len(copied) == 2 and not any("138" in n for n in copied)
+    assert (tmp_path / "d2" / "audio" / copied[0]).read_bytes() == CLIP.read_bytes()
+    two = (tmp_path / "d2" / "calls" / page_name("rec-2")).read_text(encoding="utf-8")
+    assert re.search(r'<audio id="audio" controls preload="metadata" src="../audio/[0-9a-f]{24}\.wav"', two)
+    assert "13812345678" not in two
+
+
+def test_timeline_is_what_the_timing_rules_see():
+    from voc.report.data import timeline
+
+    us = [{"idx": k, "start_s": u.start, "end_s": u.end, "speaker": u.speaker, "role": u.role}
+          for k, u in enumerate(RW.recording_call(CLIP).utterances)]
+    t = timeline(us)
+    assert t["duration"] == 5.4
+    assert [(s["start"], s["end"]) for s in t["silences"]] == [(2.4, 3.2), (4.6, 4.7)]
+    assert [(s["idx"], s["start"], s["end"]) for s in t["overtalk"]] == [(1, 1.2, 1.4)]
+    assert timeline([{**us[0], "start_s": None, "end_s": None}]) is None     # a chat: no strip
+
+
+def test_since_with_no_contacts_says_so(report, ws_dir, tmp_path):
+    r = runner.invoke(app, ["report", "-w", str(RW.copy(ws_dir, tmp_path / "w")), "--out", str(tmp_path / "d"),
+                            "--since", "2030-01-01"])
+    assert r.exit_code == 0, r.output
+    assert "no contacts from 2030-01-01" in r.stderr

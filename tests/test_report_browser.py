@@ -105,7 +105,8 @@ def first_call_page(report: Path) -> Path:
 
 
 @pytest.mark.parametrize("name,charts", [("index.html", 7), ("risk.html", 0), ("qa.html", 2),
-                                         ("topics.html", 2), ("runs.html", 0), ("call", 0)])
+                                         ("topics.html", 2), ("runs.html", 0), ("call", 0),
+                                         ("search.html", 0)])
 def test_page_loads_clean_and_charts_render(report, browser, name, charts):
     path = first_call_page(report) if name == "call" else report / name
     p = Page(browser, path)
@@ -218,4 +219,147 @@ def test_chinese_renders_with_a_cjk_font(report, browser):
     assert tofu1 == tofu2                                       # both missing: the same box
     assert zhi != tofu1 and jian != tofu1 and zhi != jian
     assert re.match(r'^"?Noto Sans CJK SC', p.page.evaluate("getComputedStyle(document.body).fontFamily"))
+    p.page.close()
+
+
+# -- the QA workbench (issue 16) -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """A call made from a shared clip (the recording the page plays), reported twice: in the
+    default zone (Asia/Shanghai) and in UTC."""
+    from voc.config import load_settings
+    from voc.report import report as build
+
+    root = tmp_path_factory.mktemp("recordings")
+    ws_dir = RW.build_recordings(root, [RW.recording_call(RW.SHARED_AUDIO / "asr_example.wav")])
+    with RW.Workspace(ws_dir) as ws:
+        build(ws, root / "dash", load_settings({}))
+        build(ws, root / "utc", load_settings({"report.timezone": "UTC"}))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def test_call_page_plays_the_recording_and_evidence_seeks(recordings, browser):
+    from voc.report.data import page_name
+
+    p = Page(browser, recordings / "dash" / "calls" / page_name("rec-1"))
+    p.page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=10000)
+    assert abs(p.page.evaluate("document.getElementById('audio').duration") - 5.5) < 0.1
+    link = p.page.locator("#findings a.evidence[href='#u-2']").first   # 推诿搪塞 at 3.2 s
+    link.click()
+    p.page.wait_for_function("document.getElementById('audio').currentTime >= 3.2", timeout=5000)
+    at = p.page.evaluate("document.getElementById('audio').currentTime")
+    assert 3.2 <= at < 5.5
+    p.page.wait_for_function("document.querySelector('#u-2').classList.contains('playing') || "
+                             "document.getElementById('audio').currentTime >= 4.6", timeout=5000)
+    p.page.evaluate("document.getElementById('audio').pause()")
+    p.page.locator("#timeline rect.sp.customer").first.click()        # the strip seeks too: 1.2 s
+    p.page.wait_for_function("Math.abs(document.getElementById('audio').currentTime - 1.2) < 0.6", timeout=5000)
+    p.page.evaluate("document.getElementById('audio').pause()")
+    assert p.page.locator("#timeline rect.silence").count() == 2
+    assert p.page.locator("#timeline rect.overtalk").count() == 1
+    assert p.page.locator("#audio-error").is_hidden()
+    p.check_clean()
+    p.shot("call-recording", full=True)
+    p.page.close()
+
+
+def test_time_zone_display(recordings, browser):
+    from voc.report.data import page_name
+
+    for folder, zone, shown in (("dash", "Asia/Shanghai", "2026-11-05 10:30"), ("utc", "UTC", "2026-11-05 02:30")):
+        p = Page(browser, recordings / folder / "calls" / page_name("rec-1"))
+        assert p.page.locator("#time-zone").get_attribute("data-tz") == zone
+        assert f"时间均为 {zone}" in p.page.inner_text("#time-zone")
+        assert shown in p.page.inner_text("#call-meta")
+        p.check_clean()
+        p.page.close()
+
+
+def _search_count(p) -> int:
+    return int(re.search(r"找到 (\d+) 条联络", p.page.inner_text("#s-count")).group(1))
+
+
+def test_search_finds_a_phrase_and_filters_by_agent(report, browser):
+    p = Page(browser, report / "search.html")
+    data = json.loads(p.page.inner_text("#voc-data"))
+    phrase = "年费"
+
+    def expect(agent=None):
+        return sum(1 for c in data["contacts"] if any(phrase in u[2] for u in c["u"])
+                   and (agent is None or c["a"] == agent))
+
+    assert _search_count(p) == len(data["contacts"])               # no words: every contact
+    p.page.fill("#q", phrase)
+    p.page.press("#q", "Enter")
+    want = expect()
+    assert 0 < want < len(data["contacts"]) and _search_count(p) == want
+    agent = max({c["a"] for c in data["contacts"]}, key=lambda a: (expect(a), a))
+    p.page.select_option("#s-agent", agent)
+    assert 0 < expect(agent) < want and _search_count(p) == expect(agent)
+    assert p.page.locator("#hits li").count() == expect(agent)
+    assert p.page.locator("#hits mark.search").first.inner_text() == phrase
+    p.shot("search", full=True)
+    first = p.page.locator("#hits a.hit-link").first
+    href = first.get_attribute("href")
+    first.click()
+    p.page.wait_for_load_state("load")
+    assert "?q=" in p.page.url and p.page.url.endswith(href.split("#")[-1])
+    assert p.page.locator("#transcript mark.search").first.inner_text() == phrase
+    assert agent in p.page.inner_text("#call-meta")
+    p.check_clean()
+    p.page.close()
+
+
+def test_kpi_card_lists_the_contacts_it_counts(report, browser):
+    p = Page(browser, report / "index.html")
+    card = p.page.locator("#kpi-range .card a", has_text="高风险")
+    n = int(card.locator(".v").inner_text())
+    card.click()
+    p.page.wait_for_load_state("load")
+    p.page.wait_for_timeout(300)
+    assert p.page.url.split("#")[0].endswith("/search.html")
+    assert p.page.locator("#s-level").input_value() == "high"
+    assert _search_count(p) == n > 0
+    p.page.close()
+
+
+def test_agent_page_figures_match_the_scorecard(report, browser):
+    p = Page(browser, report / "qa.html")
+    row = p.page.locator("#agents-table tbody tr").first
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    agent = row.get_attribute("data-agent")
+    p.page.select_option("#agent-filter", agent)                    # the findings list by agent
+    shown = p.page.locator("#findings-table tbody tr:visible")
+    assert shown.count() > 0 and set(shown.locator("td:nth-child(6)").all_inner_texts()) == {agent}
+    row.locator("a.agent-link").click()
+    p.page.wait_for_load_state("load")
+    assert agent in p.page.inner_text("#agent-title")
+    card = {k: p.page.locator(f"#agent-card [data-k={k}]").inner_text().strip()
+            for k in ("contacts", "mean_score", "min_score", "findings", "findings_per_contact")}
+    assert [card["contacts"], card["mean_score"], card["min_score"], card["findings"],
+            card["findings_per_contact"]] == [cells[2], cells[3], cells[4], cells[5], cells[6]]
+    points = p.page.locator("#agent-trend circle.pt")          # the trend: one point a day, no plotly
+    assert points.count() > 0 and p.charts() == {}
+    means = [float(points.nth(k).get_attribute("data-mean")) for k in range(points.count())]
+    assert min(means) >= float(cells[4]) and max(means) <= 100
+    worst = p.page.locator("#agent-worst tbody tr").first.locator("td").first.inner_text()
+    assert float(worst) == float(cells[4])                          # the worst call is the minimum
+    p.check_clean()
+    p.shot("agent", full=True)
+    p.page.close()
+
+
+def test_empty_chart_says_no_data(report, browser):
+    p = Page(browser, report / "index.html")
+    p.page.fill("#f-from", "2026-11-09")                 # a range with no day in it
+    p.page.fill("#f-to", "2026-11-02")
+    p.page.dispatch_event("#f-to", "change")
+    assert p.page.inner_text("#kpi-range .card .v").strip() == "0"
+    assert "无数据" in p.page.inner_text("#ch-risk") and "无数据" in p.page.inner_text("#ch-volume")
+    p.page.click("#f-reset")
+    assert "无数据" not in p.page.inner_text("#ch-volume")
+    assert p.charts()["ch-volume"] > 0
+    p.check_clean()
     p.page.close()
