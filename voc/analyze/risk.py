@@ -377,10 +377,14 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
             if h["weight"] > 0 and (best is None or h["weight"] > best["weight"]):
                 best = h
         if best is not None:
-            best["reason"] = _reason(s, best, utts)
-            out.append(best)
-    out.sort(key=lambda h: -h["weight"])
-    return out
+            out.append((s, best))
+    out.sort(key=lambda sh: -sh[1]["weight"])
+    quoted: set[int] = set()  # each utterance is quoted once, by the strongest reason citing it
+    for s, h in out:
+        h["reason"] = _reason(s, h, utts, quote=h["utterance"] not in quoted)
+        if h["utterance"] is not None:
+            quoted.add(h["utterance"])
+    return [h for _, h in out]
 
 
 @functools.lru_cache(maxsize=1)
@@ -483,7 +487,7 @@ def excerpt(text: str, span: tuple[int, int] | None = None, n: int = EXCERPT_CHA
     return _LONG_DIGITS.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), text)
 
 
-def _reason(s: Signal, h: dict, utts) -> str:
+def _reason(s: Signal, h: dict, utts, quote: bool = True) -> str:
     span = h.pop("_span")
     i = h["utterance"]
     text = None
@@ -492,10 +496,11 @@ def _reason(s: Signal, h: dict, utts) -> str:
         shown = raw if len(normalise(raw)) == len(raw) else normalise(raw)
         text = excerpt(shown, span)
         h["text"] = text
-    values = {"text": text, "time": mmss(h["start"]) if h["start"] is not None else None,
+    values = {"text": text if quote else None,
+              "time": mmss(h["start"]) if h["start"] is not None and quote else None,
               "detail": h["detail"], "match": h["match"], "name": s.name}
     tpl = s.reason
-    if text is None and values["detail"] and "{detail}" not in tpl:
+    if text is None and quote and values["detail"] and "{detail}" not in tpl:
         # no utterance (a meta field): cite the field instead, in round brackets, not as a quote
         tpl = re.sub(r"[：:]?\s*「\{text\}」", "（{detail}）", tpl).replace("{text}", "{detail}")
     for k, v in values.items():
