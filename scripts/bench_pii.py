@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench_pii.py --show 40       # also print up to 40 matches per kind to read
     .venv/bin/python scripts/bench_pii.py --dev           # held-out texts too (read once, at the end)
     .venv/bin/python scripts/bench_pii.py --more          # and 62,774 shopping/hotel reviews
+    .venv/bin/python scripts/bench_pii.py --against df3d6bf   # speed against an older voc/text/pii.py
 
 Generated cases come from the generator below, written apart from voc.text.pii and
 tests/test_pii.py (own templates, own number makers). A case is found when a match of the
@@ -277,7 +278,24 @@ def read_verdicts() -> dict:
     return out
 
 
-def bench_real(names: list[str], show: int, seed: int) -> None:
+def load_revision(rev: str):
+    """voc/text/pii.py as it was at git revision `rev`, as a module (for a same-run speed baseline)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    code = subprocess.run(["git", "show", f"{rev}:voc/text/pii.py"], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1]).stdout
+    path = Path(tempfile.mkdtemp()) / "pii_at_rev.py"
+    path.write_text(code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("pii_at_rev", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["pii_at_rev"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bench_real(names: list[str], show: int, seed: int, against: str = "") -> None:
     verdicts = read_verdicts()
     texts = {n: corpus(n) for n in names}
     every = [t for n in names for t in texts[n]]
@@ -321,6 +339,17 @@ def bench_real(names: list[str], show: int, seed: int) -> None:
           f"names/addresses/ids/plates {1e6 * (t4 - t3) / len(every):.1f} us (cached jieba); "
           f"jieba on {info.misses} windows at cues ({info.hits} cached; {full.misses} of them through "
           f"posseg.cut's HMM), {100 * info.misses / len(every):.1f}% of texts")
+    if against:
+        old = load_revision(against)
+        t5 = time.perf_counter()
+        for text in every:
+            old.find_pii(text)
+        t6 = time.perf_counter()
+        for text in every:
+            find_pii(text)
+        t7 = time.perf_counter()
+        print(f"  against voc/text/pii.py at {against}, same texts: {1e6 * (t6 - t5) / len(every):.1f} us/text there, "
+              f"{1e6 * (t7 - t6) / len(every):.1f} us/text now (jieba cached), {(t7 - t6) / (t6 - t5):.2f}x")
 
 
 def main(argv=None) -> int:
@@ -330,13 +359,14 @@ def main(argv=None) -> int:
     ap.add_argument("--dev", action="store_true",
                     help="also the held-out texts, read once at the end: celine_dev, stc3_dev, waimai_10k")
     ap.add_argument("--more", action="store_true", help="also the 62,774 online_shopping_10_cats reviews")
+    ap.add_argument("--against", default="", metavar="REV", help="also time voc/text/pii.py of this git revision")
     a = ap.parse_args(argv)
     t = time.perf_counter()
     find_pii("我叫王伟")  # jieba loads once (shared with voc.text.normalize)
     print(f"jieba load: {time.perf_counter() - t:.1f} s")
     bench_generated(a.seed)
     names = ["jddc", "celine_train"] + (["shopping"] if a.more else [])
-    bench_real(names + (["celine_dev", "stc3_dev", "waimai_10k"] if a.dev else []), a.show, a.seed)
+    bench_real(names + (["celine_dev", "stc3_dev", "waimai_10k"] if a.dev else []), a.show, a.seed, a.against)
     return 0
 
 
