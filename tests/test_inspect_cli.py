@@ -188,3 +188,22 @@ def test_contacts_nothing_could_be_checked_on_are_counted_apart(tmp_path, transc
         rows = {x["transcript_id"]: x for x in ws.inspections()}
     assert rows["r1"]["coverage"] == "none" and rows["r1"]["score"] is None
     assert "没有坐席的话语" in rows["r1"]["coverage_note"] and rows["good"]["coverage"] == "full"
+
+
+def test_export_and_dashboard_data_count_coverage_and_vetoes(tmp_path):
+    from voc.report import audit
+    from voc.report import data as D
+
+    sold = call(*GOOD[:5], ("a", "这款理财保本保收益的，您放心。"), *GOOD[7:], tid="sold")
+    ticket = chat(("c", "我要投诉你们乱扣年费。"), tid="ticket")
+    p = tmp_path / "t.jsonl"
+    write_transcripts(p, [call(*GOOD, tid="good"), sold, ticket])
+    assert runner.invoke(app, ["inspect", str(p), "-w", "ws"]).exit_code == 0
+    with Workspace(tmp_path / "ws", read_only=True) as ws:
+        rows = {r["transcript_id"]: r for r in audit.tables(ws)["qa_contacts"]}
+        cs = D.contacts(ws, findings=D.findings(ws))
+    assert rows["ticket"]["coverage_zh"] == "未质检" and rows["ticket"]["qa_score"] is None
+    assert rows["sold"]["vetoed"] == ["guaranteed_return"] and rows["sold"]["qa_score"] == 70
+    s = D.summary(cs, 80.0)
+    assert (s["inspected"], s["qa_uninspected"], s["qa_vetoed"], s["qa_pass"]) == (2, 1, 1, 1)
+    assert s["qa_pass_rate"] == 0.5

@@ -226,3 +226,23 @@ def test_no_demo_contact_with_a_veto_finding_passes():
             assert r.coverage == "none" and r.score is None
     assert vetoed >= 20 and passed_veto == 0 and uninspected >= 10
 
+
+
+def test_a_veto_fails_a_contact_whatever_its_score(tmp_path):
+    from voc.inspect import Inspector, load_rules
+    from voc.inspect.scoring import coverage_counts, passes
+
+    p = tmp_path / "r.yaml"
+    p.write_text("version: 1\nrules:\n  - {id: red, name: 红线, category: 合规, severity: critical, deduct: 0,"
+                 " veto: true, message: m, conditions: [{role: agent, regex: [保本]}]}\n"
+                 "  - {id: soft, name: 轻微, category: 服务, severity: low, deduct: 0,"
+                 " message: m, conditions: [{role: agent, regex: [保本]}]}\n", encoding="utf-8")
+    ins = Inspector(load_rules(p))
+    r = ins.inspect(call(("a", "这款保本的。"), ("c", "好")))
+    assert r.score == 100 and r.vetoed == ["red"] and r.passed(80) is False
+    d = r.to_dict()
+    c = {"score": d["score"], "coverage": d["coverage"],
+         "findings": [{"rule": f["rule"], "veto": f["veto"], "deduct": f["deduct"]} for f in d["findings"]]}
+    assert passes(c) is False and coverage_counts([c])["vetoed"] == 1
+    c["findings"] = [f for f in c["findings"] if not f["veto"]]      # e.g. the veto finding dismissed
+    assert passes(c) is True
