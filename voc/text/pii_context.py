@@ -215,42 +215,28 @@ _BUSINESS = re.compile(rf"的?[{_HAN}]{{0,8}}?(?:银行|支行|分行|营业厅|
 _AT_BUSINESS = re.compile(r"(?:位于|坐落于|坐落在|门店|网点|营业厅|支行|分行)[:：]?$")
 
 
-class _Span:
-    """The village part of an anchor match, with the interface find_addresses uses."""
-
-    def __init__(self, start: int, end: int, unit):
-        self._s, self._e, self._u = start, end, unit
-
-    def start(self):
-        return self._s
-
-    def end(self):
-        return self._e
-
-    def group(self, name):
-        return self._u
+_HOME_UNIT_RE = re.compile(_HOME_UNIT)
 
 
 def find_addresses(text: str, scan: str) -> list[tuple[int, int, str]]:
     out = []
     for m in _ANCHOR.finditer(scan):
-        if m.group("village"):
-            m = _Span(m.start("village"), m.end(), None)
-        start = m.start()
-        while start > 0 and m.start() - start < 16 and "\u4e00" <= text[start - 1] <= "\u9fff" \
+        anchor, end = (m.start("village") if m.group("village") else m.start()), m.end()
+        start = anchor  # walk left over the street, estate or village name and the district
+        while start > 0 and anchor - start < 16 and "\u4e00" <= text[start - 1] <= "\u9fff" \
                 and text[start - 1] not in _LEFT_STOP:
             start -= 1
-        keep = _KEEP.match(scan, start, m.start())
+        keep = _KEEP.match(scan, start, anchor)  # the province and city stay
         if keep and keep.end() > start:
             start = keep.end()
-        street = scan[m.start()] in "路街巷弄胡大"
-        if street and not re.search(_HOME_UNIT, m.group("unit") or "") and not (
-                _HOME_CUE.search(text, max(0, start - 20), start) or _HOME_CUE.search(text, m.end(), m.end() + 10)):
-            continue
-        if m.start() - start < (2 if street else 1) or _BUSINESS.match(scan, m.end()) \
+        street = m.group("unit") is not None
+        if street and not _HOME_UNIT_RE.search(m.group("unit")) and not (
+                _HOME_CUE.search(text, max(0, start - 20), start) or _HOME_CUE.search(text, end, end + 10)):
+            continue  # a street number alone, far from any home cue: a shop, a hotel, a branch
+        if anchor - start < (2 if street else 1) or _BUSINESS.match(scan, end) \
                 or _AT_BUSINESS.search(scan, max(0, start - 6), start):
             continue  # no street, estate or village name; or a business address
-        out.append((start, m.end(), "address"))
+        out.append((start, end, "address"))
     return out
 
 
