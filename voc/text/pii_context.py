@@ -9,13 +9,15 @@ full-width folded, spoken digits as Arabic digits) and returns (start, end, kind
   客户 + a name ending the clause); it only runs on a short window at a cue, cached. The
   title stays: 王先生 becomes [姓名]先生, so a QA reader still sees how the agent addressed
   the customer; 先生/女士 alone and 客户经理 are never touched.
-- `address`: a street and house number (桂林路23号) or an estate and a unit (阳光小区3栋2单元),
-  after a cue (地址是, 住在, 家住 …) or not, with the district, town, road and unit parts.
-  The leading province and city stay (河南省商丘市[地址]): a city alone is not a home address,
-  so 收货地址是杭州 or 我是福建泉州的 keep their place names. An address followed by 银行,
-  支行, 营业厅, 公司 … is a business, not a customer's home, and stays.
+- `address`: a street and house number (桂林路23号) near a home cue (地址是, 住在, 家住, 寄到 …)
+  or with a flat, building or room number (3栋2单元501室); an estate with a flat number
+  (阳光小区3栋2单元501); a village after its town (李楼乡王庄村3组); with the district, town,
+  road and unit parts. The leading province and city stay (河南省商丘市[地址]): a city alone
+  is not a home address, so 收货地址是杭州 or 我是福建泉州的 keep their place names. Street
+  numbers of hotels, shops and branches (…号工商银行, 位于…, no home cue) stay.
 - `wechat`: an id after 微信/微信号/vx/wx (6-20 letters, digits, _ or -, starting with a letter;
-  not 公众号); `qq`: 5-11 digits after QQ/QQ号/扣扣 (spoken digits too).
+  not 公众号); `qq`: 5-11 digits after QQ/QQ号/扣扣 (spoken digits too). A firm's account
+  (在线客服（QQ800002945）, 关注微信号：…专属客服) stays.
 - `plate`: province abbreviation + letter + 5 serial characters (at least 3 digits, no I/O),
   or 6 for new-energy plates, or 4 + 挂/学/警/港/澳.
 """
