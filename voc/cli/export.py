@@ -56,5 +56,7 @@ def export(
                f"{rows['high_risk_contacts']} high-risk contacts, {rows['runs']} runs"
                + ("" if summary["redacted"] else "; PII NOT masked (--no-redact)")
                + f" -> {summary['out']}")
+    from voc.errors import one_line
+
     for name in summary["files"]:
-        typer.echo(str(Path(summary["out"]) / name))
+        typer.echo(one_line(Path(summary["out"]) / name))

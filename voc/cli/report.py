@@ -77,4 +77,6 @@ def report(
                + (f", audio {summary['audio']['copied']} copied" if with_audio else "")
                + ("" if summary["redacted"] else "; PII NOT masked (--no-redact)")
                + f" -> {summary['out']}")
-    typer.echo(summary["index"])
+    from voc.errors import one_line
+
+    typer.echo(one_line(summary["index"]))  # a control character in --out: still one line
