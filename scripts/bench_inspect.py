@@ -138,6 +138,35 @@ def demo_rates(n: int = 200, seed: int = 7) -> dict:
             "high": sum(any(f.severity in ("high", "critical") for f in r.findings) for r in results)}
 
 
+NEW_RULES = ("violent_collection", "fraud_assist", "account_change_unverified", "suitability",
+             "complaint_obstruction")
+
+
+def rule_cost(n: int = 1000, rounds: int = 3) -> dict:
+    """CPU seconds of Inspector.inspect over n demo dialogues: every default rule against the
+    default set without the red lines added by issue 13, alternating in this process."""
+    sys.path.insert(0, str(ROOT))
+    from voc import demo
+    from voc.inspect import Inspector, load_rules
+
+    ts = demo.generate(n, seed=2026)
+    without = load_rules()
+    without.rules = [r for r in without.rules if r.id not in NEW_RULES]
+    runs = {"all": Inspector(load_rules()), "without_new": Inspector(without)}
+    for ins in runs.values():
+        for t in ts[:50]:
+            ins.inspect(t)                          # warm the caches (normalisation, script lines)
+    out: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(rounds):
+        for k, ins in runs.items():
+            t0 = time.process_time()
+            for t in ts:
+                ins.inspect(t)
+            out[k].append(round(time.process_time() - t0, 2))
+    return {"dialogues": n, "cpu_s": out,
+            "ratio": round(statistics.median(out["all"]) / statistics.median(out["without_new"]), 2)}
+
+
 def _coverage(results) -> dict:
     return {c: sum(r.coverage == c for r in results) for c in ("full", "partial", "none")}
 
@@ -162,6 +191,9 @@ def main() -> None:
         print(f"wall ratio library/bare {s['ratio_wall_library_bare']}, cli/bare {s['ratio_wall_cli_bare']}; "
               f"{s['dialogues_per_s_library']} dialogues/s inspected (library, after load)")
     d = demo_rates()
+    cost = rule_cost()
+    print(f"CPU s over {cost['dialogues']} demo dialogues, alternating: all rules {cost['cpu_s']['all']}, "
+          f"without the issue-13 red lines {cost['cpu_s']['without_new']}; median ratio {cost['ratio']}")
     j = jddc(a.jddc, a.samples) if a.jddc.exists() else None
     print(f"\nper rule: demo set ({d['contacts']} contacts, seed {d['seed']}) vs JDDC"
           f" ({j['sessions'] if j else 0} sessions); rate = hits / contacts the rule applied to")
@@ -186,8 +218,8 @@ def main() -> None:
             for x in xs:
                 print("  ", x["id"], json.dumps(x["evidence"], ensure_ascii=False)[:240])
     if a.json:
-        a.json.write_text(json.dumps({"speed": s, "demo": d, "jddc": j}, ensure_ascii=False, indent=2) + "\n",
-                          encoding="utf-8")
+        figures = {"speed": s, "demo": d, "rule_cost": cost, "jddc": j}
+        a.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
