@@ -57,6 +57,7 @@ _COMMON = 100  # jieba dictionary frequency from which an nr word is taken as a 
 _NOT_NAMED = re.compile(r"(?:平台|软件|公司|产品|APP|app|网站|机构|银行)的?$")
 _TITLES = ("先生", "女士", "小姐", "太太", "夫人", "老师", "师傅", "经理", "主管", "主任", "阿姨")
 _TITLE = re.compile("|".join(_TITLES))
+_PARTICLES = set("啊呀吧呢哈的了嘛哦呗啦哟")
 _CLAUSE_END = re.compile(r"[，。！？、,.!?\s]|$|本人|啊|呀|吧|呢|哈")
 # words ending in a surname character that come before a title
 _NOT_BEFORE_TITLE = {"对方", "双方", "男方", "女方", "这位", "那位", "各位"}
@@ -131,6 +132,9 @@ def _name_after(text: str, i: int, strong: bool) -> int:
             end = i + sur + len(run.group())
     if end > i and not strong and not _CLAUSE_END.match(text, end):
         return i  # 我是张家港的: a weak cue needs the name to end the clause
+    if strong and end == i + sur + 1 and re.match(rf"[{_HAN}](?![{_HAN}])", text[end:end + 2]) \
+            and text[end] not in _PARTICLES:
+        end += 1  # 曹梓/涵，: jieba cut the third character of the name off
     return end
 
 
