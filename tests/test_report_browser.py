@@ -244,18 +244,18 @@ def test_call_page_plays_the_recording_and_evidence_seeks(recordings, browser):
     from voc.report.data import page_name
 
     p = Page(browser, recordings / "dash" / "calls" / page_name("rec-1"))
-    p.page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=10000)
+    p.page.wait_for_function("() => document.getElementById('audio').readyState >= 1", timeout=10000)
     assert abs(p.page.evaluate("document.getElementById('audio').duration") - 5.5) < 0.1
     link = p.page.locator("#findings a.evidence[href='#u-2']").first   # 推诿搪塞 at 3.2 s
     link.click()
-    p.page.wait_for_function("document.getElementById('audio').currentTime >= 3.2", timeout=5000)
+    p.page.wait_for_function("() => document.getElementById('audio').currentTime >= 3.2", timeout=5000)
     at = p.page.evaluate("document.getElementById('audio').currentTime")
     assert 3.2 <= at < 5.5
-    p.page.wait_for_function("document.querySelector('#u-2').classList.contains('playing') || "
+    p.page.wait_for_function("() => document.querySelector('#u-2').classList.contains('playing') || "
                              "document.getElementById('audio').currentTime >= 4.6", timeout=5000)
     p.page.evaluate("document.getElementById('audio').pause()")
     p.page.locator("#timeline rect.sp.customer").first.click()        # the strip seeks too: 1.2 s
-    p.page.wait_for_function("Math.abs(document.getElementById('audio').currentTime - 1.2) < 0.6", timeout=5000)
+    p.page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 1.2) < 0.6", timeout=5000)
     p.page.evaluate("document.getElementById('audio').pause()")
     assert p.page.locator("#timeline rect.silence").count() == 2
     assert p.page.locator("#timeline rect.overtalk").count() == 1
