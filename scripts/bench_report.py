@@ -3,9 +3,10 @@ workbench (issue 16), in the same run.
 
     .venv/bin/python scripts/bench_report.py [--n 5000] [--repeat 2] [--base REV] [--ws DIR]
 
-The demo generator writes N contacts, `voc analyze` and `voc inspect` store them in a workspace
-(once; `--ws` reuses one). Then two kinds of fresh process run `voc report` on it, alternating,
-`--repeat` times (medians reported):
+The demo generator writes N contacts, `voc analyze` and `voc inspect` of the base revision store
+them in a workspace (once; `--ws` reuses one, which must not be newer than the base's schema).
+Then two kinds of fresh process run `voc report` on a fresh copy of it each time (a newer voc
+migrates the copy it opens, never the base's), alternating, `--repeat` times (medians reported):
 - base: the `voc` package of git revision `--base` (extracted with `git archive`, default the
   commit before the workbench), i.e. today's dashboard;
 - new:  the `voc` package of this checkout.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,15 +46,16 @@ print(json.dumps({"wall": time.perf_counter() - t0,
 """
 
 
-def voc(*args: str) -> None:
-    subprocess.run([PY, "-m", "voc", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+def voc(pythonpath: Path, *args: str) -> None:
+    subprocess.run([PY, "-m", "voc", *args], check=True, cwd=pythonpath, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONPATH": str(pythonpath)})
 
 
-def build_workspace(ws: Path, n: int) -> None:
+def build_workspace(ws: Path, n: int, pythonpath: Path) -> None:
     demo = ws.parent / "demo"
-    voc("demo", "generate", "--out", str(demo), "-n", str(n), "--workspace", str(ws))
-    voc("analyze", str(demo / "transcripts.jsonl"), "--workspace", str(ws))
-    voc("inspect", str(demo / "transcripts.jsonl"), "--workspace", str(ws))
+    voc(pythonpath, "demo", "generate", "--out", str(demo), "-n", str(n), "--workspace", str(ws))
+    voc(pythonpath, "analyze", str(demo / "transcripts.jsonl"), "--workspace", str(ws))
+    voc(pythonpath, "inspect", str(demo / "transcripts.jsonl"), "--workspace", str(ws))
 
 
 def extract(rev: str, dest: Path) -> Path:
@@ -76,6 +79,8 @@ def once(pythonpath: Path, ws: Path, out: Path) -> dict:
     if r.returncode:
         raise SystemExit(f"voc report failed ({pythonpath}):\n{r.stderr[-2000:]}")
     stats = json.loads(r.stderr.strip().splitlines()[-1])
+    if not r.stdout.strip():
+        raise SystemExit(f"voc report printed no summary ({pythonpath}):\n{r.stderr[-2000:]}")
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     return {**stats, "out_mb": size(out) / 1e6, "contacts": summary["contacts"],
             "index_mb": (summary.get("search_index_bytes") or 0) / 1e6,
@@ -91,17 +96,20 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         tmp = Path(tmp)
+        base = extract(a.base, tmp / "base")
         ws = a.ws
         if ws is None:
             ws = tmp / "ws"
             t = time.perf_counter()
-            build_workspace(ws, a.n)
+            build_workspace(ws, a.n, base)
             print(f"workspace of {a.n} contacts built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-        base = extract(a.base, tmp / "base")
         runs: dict[str, list[dict]] = {"base": [], "new": []}
         for k in range(a.repeat):
             for kind, path in (("base", base), ("new", ROOT)):
-                r = once(path, ws, tmp / f"out-{kind}-{k}")
+                copy = tmp / f"ws-{kind}-{k}"
+                shutil.copytree(ws, copy)
+                r = once(path, copy, tmp / f"out-{kind}-{k}")
+                shutil.rmtree(copy)
                 runs[kind].append(r)
                 print(f"{kind} #{k + 1}: {r['wall']:.1f} s, {r['rss_mb']:.0f} MB peak, "
                       f"{r['out_mb']:.0f} MB written", file=sys.stderr)
