@@ -71,10 +71,11 @@ def inspect(
         top = sorted((r for r in s["rules"] if r["hits"]), key=lambda r: -r["rate"])[:5]
         cov = s["coverage"]
         rate = f"{s['pass_rate']:.1%}" if s["pass_rate"] is not None else "—"
+        mean = "—" if s["mean_score"] is None else s["mean_score"]
         common.err(f"inspected {s['inspected']} contacts" + (f" ({n_bad} bad rows skipped)" if n_bad else "")
                    + f" in {s['seconds']:.1f} s: 已质检 {cov['full']}, 部分质检 {cov['partial']} and "
                    f"未质检 {cov['none']} (not in the pass rate); pass rate {rate} (score >= "
-                   f"{s['pass_score']:g}, no veto; {s['vetoed']} vetoed), mean score {s['mean_score']}, "
+                   f"{s['pass_score']:g}, no veto; {s['vetoed']} vetoed), mean score {mean}, "
                    f"{s['findings']} findings"
                    + ("; most frequent: " + ", ".join(f"{r['rule']} {r['rate']:.0%}" for r in top)
                       if top else "") + (f" -> {out}" if out else ""))
