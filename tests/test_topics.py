@@ -119,13 +119,12 @@ def test_labels_are_bank_words_or_a_phrase_never_a_unit_or_function_word():
 # -- fit --------------------------------------------------------------------------------------
 
 
-# The fit is seeded, but its floats depend on the BLAS build and thread count (TruncatedSVD, the
-# spectral start of UMAP) and numba's target CPU, and UMAP turns last-bit differences into other
-# topics: 13 BLAS settings gave 8 different fits here (docs/reproducibility.md). So the fit test
-# asserts what held in all of them, and in 10 other seeds as well, with room to spare: 3 to 7
-# topics; NMI against the people's categories 0.146 or more above chance (BLAS; 0.112 over the
-# seeds; BLAS spread of that difference 0.076, sd 0.025); the topic richest in 催收行为类 labelled
-# 催收 or 还款与借贷, holding 1.54 to 4.2 times the base share of them.
+# The fit is seeded, but UMAP turns last-bit float differences (BLAS build, thread count,
+# numba's target CPU) into other topics (docs/reproducibility.md), so the fit test asserts what
+# a fit may not lose, with room: measured with e5-small on these 300 texts (seed 42): 7 topics,
+# NMI 0.186 against the people's categories (0.058 the best of 200 shuffles), 9.7 % 未归类,
+# the largest topic 25 %, the topic richest in 催收行为类 holding 65 % of them (base 18 %) and
+# named 催收投诉.
 N_TOPICS = range(2, 13)
 NMI_OVER_CHANCE = 0.03
 
@@ -133,13 +132,20 @@ NMI_OVER_CHANCE = 0.03
 def test_fit_finds_readable_chinese_topics_on_real_complaints():
     from sklearn.metrics import normalized_mutual_info_score
 
+    from voc.topics.labels import LABEL_HEAD_STOP, label_head
+
     r = H.fitted()
     m = r.model
-    assert len(r.topics) == 300 and -1 not in r.topics  # outliers reduced
-    assert -1 in r.clustered and len(m.topic_ids) in N_TOPICS
+    assert m.embedder.info()["kind"] == "e5"  # the default embedder
+    assert len(r.topics) == 300 and len(m.topic_ids) in N_TOPICS
+    # outliers that fit no topic stay 未归类, the others joined their nearest topic; none is huge
+    assert 0 < r.topics.count(-1) <= 0.2 * 300 and r.clustered.count(-1) >= r.topics.count(-1)
+    assert r.report["noise"] - r.report["reassigned"] == r.topics.count(-1)
+    assert max(r.topics.count(t) for t in m.topic_ids) <= 0.35 * 300
     labels = [row.label for row in r.table if row.topic != -1]
     assert all(re.search(r"[\u4e00-\u9fff]", lab) for lab in labels)
     assert len(set(labels)) == len(labels)
+    assert not [lab for lab in labels if label_head(lab) in LABEL_HEAD_STOP or re.match(r"\d", lab)]
     # the topics follow the people's categories far above chance: the baseline is the best NMI
     # of 200 shuffles of the same topics (same sizes, no relation to the texts)
     y, topics = np.array(H.celine()[1]), np.array(r.topics)
@@ -151,9 +157,8 @@ def test_fit_finds_readable_chinese_topics_on_real_complaints():
     rows = {row.topic: row for row in r.table if row.topic != -1}
     share = {t: (y[topics == t] == 0).mean() for t in rows}
     richest = max(share, key=share.get)
-    assert rows[richest].label.startswith(("催收｜", "还款与借贷｜")), (rows[richest].label, share)
-    assert share[richest] > 1.2 * (y == 0).mean(), share
-    assert any(row.label.startswith(("催收｜", "还款与借贷｜", "年费/收费｜")) for row in r.table)
+    assert rows[richest].label.startswith(("催收投诉｜", "贷款与逾期｜")), (rows[richest].label, share)
+    assert share[richest] > 2 * (y == 0).mean(), share
     assert all(row.representative for row in r.table if row.topic != -1)
     assert r.label(r.topics[0]) == m.label(r.topics[0])
 
@@ -162,7 +167,7 @@ def test_same_input_same_topics():
     from voc.topics.model import fit_topics
     from voc.topics.options import TopicOptions
 
-    again = fit_topics(list(H.normalised()), TopicOptions(min_cluster_size=10))
+    again = fit_topics(list(H.normalised()), TopicOptions(min_cluster_size=10), models_root=H.models())
     first = H.fitted()
     assert again.topics == first.topics and again.clustered == first.clustered
     assert [r.label for r in again.table] == [r.label for r in first.table]
@@ -184,10 +189,12 @@ def test_saved_model_is_safetensors_and_assigns_like_the_fitted_one():
     folder = H.saved()
     names = {p.name for p in folder.rglob("*") if p.is_file()}
     assert {"topic_embeddings.safetensors", "ctfidf.safetensors", "ctfidf_config.json",
-            "config.json", "topics.json", "voc_topics.json", "lsa.safetensors", "lsa.json"} <= names
+            "config.json", "topics.json", "voc_topics.json"} <= names
+    # the e5 weights stay in models.dir (checked by sha256 there), never copied or pickled
     assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib", ".bin"))]
     fitted = H.fitted().model
-    loaded = TopicModel.load(folder.parent if folder.name == "model" else folder)
+    loaded = TopicModel.load(folder.parent if folder.name == "model" else folder, models_root=H.models())
+    assert loaded.embedder.info() == fitted.embedder.info() and loaded.fit_report == fitted.fit_report
     texts = list(H.normalised())
     a1, s1 = fitted.assign(texts)
     a2, s2 = loaded.assign(texts)
@@ -296,7 +303,7 @@ def test_run_stage_hook(tmp_path):
     with Workspace(tmp_path / "ws") as ws:
         with pytest.raises(StageSkipped, match="topics.model"):
             run_stage(batch, ws, None, load_settings(environ={}))
-        s = load_settings({"topics.model": str(H.saved())}, environ={})
+        s = load_settings({"topics.model": str(H.saved()), "models.dir": str(H.models())}, environ={})
         assert run_stage(batch, ws, "r1", s) == 5
         rows = ws.topic_assignments()
         assert [r["id"] for r in rows] == [f"id{i}" for i in range(5)]

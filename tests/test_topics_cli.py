@@ -37,7 +37,8 @@ def fitted_dir(tmp_path_factory):
     out = d / "out"
     r = runner.invoke(app, ["topics", str(src), "--out", str(out), "--text-col", "内容",
                             "--id-col", "编号", "--time-col", "时间", "-c", "产品", "-c", "channel",
-                            "--min-cluster-size", "10", "-w", str(d / "ws"), "--json"])
+                            "--min-cluster-size", "10", "-w", str(d / "ws"), "--json",
+                            "--embedding", "lsa"])  # plumbing: the e5 default is fitted in test_topics
     assert r.exit_code == 0, r.output
     return d, out, json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -74,7 +75,7 @@ def test_fit_stores_in_the_workspace(fitted_dir):
 def test_headerless_csv_by_column_number(tmp_path):
     src = _csv(tmp_path / "c.csv", H.celine(120, every=31)[0], with_meta=False)
     r = runner.invoke(app, ["topics", str(src), "--out", str(tmp_path / "o"), "--text-col", "0",
-                            "--min-cluster-size", "8", "--no-store"])
+                            "--min-cluster-size", "8", "--no-store", "--embedding", "lsa"])
     assert r.exit_code == 0, r.output
     header = (tmp_path / "o" / "assignments.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "id,topic,topic_label"
@@ -94,7 +95,7 @@ def test_assign_a_new_night_with_emerging_topics(fitted_dir, tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["id", "topic", "topic_label", "score", "emerging"]
     assert sum(r["emerging"] == "E1" for r in rows[60:]) >= 5
-    assert (tmp_path / "night" / "emerging.csv").exists()
+    assert (tmp_path / "night" / "emerging.csv").exists() and (tmp_path / "night" / "rising.csv").exists()
     assert json.dumps("新话题E1")[1:-1] in (tmp_path / "night" / "topics.html").read_text(encoding="utf-8")
 
 

