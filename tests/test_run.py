@@ -283,3 +283,13 @@ def test_dead_or_hung_worker_fails_its_input_and_is_replaced(tmp_path):
     assert results["a"].error == "worker process died while processing this input (killed by signal 9)"
     assert results["b"].error == "timed out after 6 s (run.input_timeout_s)"
     assert results["c"].error is None and "换一首歌" in results["c"].transcript.text
+
+
+def test_summary_line_of_a_restart_that_only_finished_the_night_stages():
+    from voc.cli.run import summary_line
+
+    s = {"nothing_to_do": False, "inputs": 2, "succeeded": 0, "failed": 0, "failed_before": 0,
+         "stage_failed": 0, "stages_run": {"report": 1, "export": 1}, "stages_failed": {},
+         "run_id": "R", "skipped": 2, "audio_seconds": 0.0, "seconds": 1.0}
+    assert summary_line(s) == ("all 2 inputs were already stored; finished the stages an earlier "
+                               "run left undone: report, export (run R)")

@@ -224,3 +224,22 @@ def test_workspace_in_use_by_another_process(tmp_path):
     # once the other process is gone the workspace opens again
     with Workspace(ws_path) as ws:
         assert ws.version() == len(MIGRATIONS)
+
+
+def test_a_night_stage_is_due_until_it_finishes_over_what_is_stored(tmp_path):
+    from voc.schema import Transcript, Utterance
+    from voc.store import Workspace
+
+    t = Transcript(id="c1", source="a.wav", channel="call", duration_s=1.0, meta={},
+                   utterances=[Utterance(0.0, 1.0, "ch0", "agent", "您好")], text="您好")
+    with Workspace(tmp_path / "ws") as ws:
+        assert ws.night_pending("report")               # never finished
+        ws.save_transcripts([t], "r1")
+        ws.mark_night("report", "r1")
+        assert not ws.night_pending("report") and ws.night_pending("export")
+        ws.mark_stage(["c1"], "inspect", "r2")           # a later stage's results: due again
+        assert ws.night_pending("report")
+        ws.mark_night("report", "r2")
+        assert not ws.night_pending("report")
+        ws.save_transcripts([t], "r3")                   # a contact stored again: due again
+        assert ws.night_pending("report")
