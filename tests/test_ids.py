@@ -75,3 +75,33 @@ def test_analyze_reports_the_collision_and_namespace_or_force_resolve_it(tmp_pat
     with Workspace(ws) as w:
         assert {t.id: t.source for t in w.transcripts()} == {"1": str(b), "2": str(a), "chat:1": str(b)}
         assert len(w.analyses()) == 3
+
+
+def test_inspect_of_a_table_never_replaces_a_calls_inspection(tmp_path):
+    ws = tmp_path / "ws"
+    calls = tmp_path / "calls.jsonl"
+    from voc.schema import write_transcripts
+
+    call = Transcript(id=SHA, source="night/a.wav", channel="call", duration_s=6.0, meta={},
+                      utterances=[Utterance(0.0, 3.0, "ch0", "agent", "您好，工号1234为您服务"),
+                                  Utterance(3.0, 6.0, "ch1", "customer", "我要查账单")])
+    write_transcripts(calls, [call])
+    assert runner.invoke(app, ["inspect", str(calls), "-w", str(ws)]).exit_code == 0
+    table = tmp_path / "tickets.csv"
+    table.write_text(f"id,text\n{SHA},我要投诉\nT2,账单不对\n", encoding="utf-8")
+    r = runner.invoke(app, ["inspect", str(table), "--text-col", "text", "--id-col", "id", "-w", str(ws)])
+    assert r.exit_code == 1
+    assert f"voc: {table}: id '{SHA}' is already stored for a contact from night/a.wav" in r.stderr
+    with Workspace(ws) as w:
+        got = {i["transcript_id"]: i["source"] for i in w.inspections()}
+    assert got == {SHA: "night/a.wav", "T2": str(table)}
+    assert runner.invoke(app, ["inspect", str(calls), "-w", str(ws)]).exit_code == 0  # its own again
+    r = runner.invoke(app, ["inspect", str(table), "--text-col", "text", "--id-col", "id", "-w", str(ws),
+                            "--id-namespace", "tk"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["inspect", str(table), "--text-col", "text", "--id-col", "id", "-w", str(ws),
+                            "--force"])
+    assert r.exit_code == 0, r.output
+    with Workspace(ws) as w:
+        got = {i["transcript_id"]: i["source"] for i in w.inspections()}
+    assert got == {SHA: str(table), "T2": str(table), f"tk:{SHA}": str(table), "tk:T2": str(table)}

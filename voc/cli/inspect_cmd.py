@@ -29,6 +29,10 @@ def inspect(
     role_col: Optional[str] = typer.Option(None, "--role-col", help="Speaker role column (客服/客户…)."),
     workspace: Optional[Path] = common.WORKSPACE_OPT,
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the workspace."),
+    id_namespace: Optional[str] = typer.Option(None, "--id-namespace",
+                                               help="Prefix ids from --id-col/--group-col (crm -> crm:T001)."),
+    force: bool = typer.Option(False, "--force", help="Replace stored inspections of another source's "
+                                                      "contact with the same id (else reported, kept)."),
     no_redact: bool = typer.Option(False, "--no-redact",
                                    help="Keep card/ID/phone numbers in evidence (recorded with the run)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="Check the rules, list them and exit."),
@@ -57,9 +61,10 @@ def inspect(
     inspector = Inspector(rs, agent_pattern=cfg["inspect.agent_pattern"] or None,
                           redact=cfg["privacy.redact"], models_root=models_dir(cfg))
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
-                           group_col=group_col, role_col=role_col)
+                           group_col=group_col, role_col=role_col, id_namespace=id_namespace)
     run_cfg = cfg.flat() | {"rules_files": rs.paths, "rules_digest": rs.digest}
     with common.workspace(cfg, no_store) as ws, common.run(ws, "inspect", run_cfg) as run:
+        run.force = force
         s = inspect_batch(records, inspector, run, out=out, scorecards_out=scorecards,
                           pass_score=float(cfg["report.qa_pass_score"]))
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,

@@ -44,6 +44,12 @@ def inspect_batch(records, inspector: Inspector, run, *, out=None, scorecards_ou
     calls, batch = [], []
 
     def flush():
+        if run.ws is not None and batch and not getattr(run, "force", False):  # ids that meet
+            other = run.ws.source_collisions([(r.id, r.source) for r in batch])
+            for r in [r for r in batch if r.id in other]:
+                run.fail(r.source, f"id {r.id!r} is already stored for a contact from {other[r.id]}; "
+                                   f"not replaced (--force replaces it; --id-namespace keeps both)")
+            batch[:] = [r for r in batch if r.id not in other]
         if run.ws is not None and batch:
             run.ws.save_inspections(batch, run.id, rs.digest)
         batch.clear()

@@ -221,6 +221,21 @@ class Workspace(RunStore, InspectionStore, RunJournal, TopicStore, ReportReads, 
                                       f"not replaced (--force replaces it; --id-namespace keeps both)"})
         return out
 
+    def source_collisions(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
+        """id -> the source it is stored for, for the (id, source) pairs whose id is stored (as
+        a transcript, else as an inspection) for a contact from a file of another name: what
+        `voc inspect` of a table must not replace."""
+        ids = [i for i, _ in pairs]
+        if not ids:
+            return {}
+        stored = dict(self.db.execute(
+            "SELECT transcript_id, source FROM inspections WHERE transcript_id IN (SELECT unnest(?))",
+            [ids]).fetchall())
+        stored.update(self.db.execute("SELECT id, source FROM transcripts WHERE id IN (SELECT unnest(?))",
+                                      [ids]).fetchall())
+        return {i: stored[i] for i, src in pairs
+                if i in stored and Path(stored[i] or "").name != Path(src or "").name}
+
     def _save(self, ts: list[Transcript], run_id: str | None, analyses: list | None) -> None:
         now = utc_now()
         ids = [t.id for t in ts]
