@@ -36,7 +36,7 @@ from voc.text.script import script_share
 
 DEFAULT_NAME = "sentiment-default"
 RECIPE = tm.Recipe(char_ngrams=(1, 3), min_df=2, classifier="lr", C=3.0)
-RECIPE_VERSION = 3  # bump when the default recipe or its data change: caches are retrained
+RECIPE_VERSION = 4  # bump when the default recipe or its data change: caches are retrained
 BAND_ACCURACY = 0.6  # 'barely better than a coin': inside the band the model is a guess
 LABELS = ("negative", "neutral", "positive")
 SCRIPT_SHARE = 0.5  # a text this much covered by agent script phrases is never negative
