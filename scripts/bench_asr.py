@@ -149,16 +149,18 @@ def audio_seconds(paths) -> float:
 def run_voc(paths, tmp: Path, speakers: int = 2, src: Path | None = None) -> tuple[float, dict]:
     out = tmp / f"voc_{speakers}_{'old' if src else 'new'}.jsonl"
     ws = tmp / f"ws_{time.time_ns()}"
-    env = dict(os.environ, VOC_AUDIO_SPEAKERS=str(speakers))
-    if src:
+    env = dict(os.environ)
+    if src:  # an older voc knows no audio.speakers
         env["PYTHONPATH"] = str(src)
+    else:
+        env["VOC_AUDIO_SPEAKERS"] = str(speakers)
     t = time.perf_counter()
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "voc", "transcribe", *paths, "--engine", "whisper",
                     "--workspace", str(ws), "--out", str(out)], capture_output=True, env=env,
                    cwd=str(src or ROOT))  # exit 1 when a file failed: it is missing from the output
     wall = time.perf_counter() - t
     recs = {}
-    for line in out.read_text(encoding="utf-8").splitlines():
+    for line in (out.read_text(encoding="utf-8") if out.exists() else "").splitlines():
         d = json.loads(line)
         recs[d["source"]] = d
     return wall, recs
