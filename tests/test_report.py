@@ -372,9 +372,38 @@ def test_agent_pages_carry_the_scorecard_figures(report, ws_dir):
         got = dict(re.findall(r'<div class="v" data-k="(\w+)">([^<]*)</div>', text))
         assert got["contacts"] == str(card["contacts"]) and got["mean_score"] == str(card["mean_score"])
         assert got["findings"] == str(card["findings"]) and float(got["min_score"]) == card["min_score"]
+        assert got["pass_rate"] == _pct(card["pass_rate"]) and got["vetoed"] == str(card["vetoed"])
         assert 'id="agent-compare"' in text and "上期" in text
     appealed = next(c for c in cards if "A1005" != c["agent"])  # appeals listed on their agent's page
     assert appealed
+
+
+def _pct(x) -> str:
+    return "—" if x is None else "%.1f%%" % (100 * x)
+
+
+def test_a_vetoed_contact_never_passes_on_the_agent_page(tmp_path):
+    """A call with a veto finding (complaint_obstruction) scoring above the pass score: the
+    agent page, the qa.html scorecard and `voc review scorecard` all count it as failed."""
+    from voc.config import load_settings
+    from voc.inspect.review import workspace_scorecards
+    from voc.report import data as D
+    from voc.report import report as build
+
+    ws_dir = RW.build_recordings(tmp_path, [RW.recording_call(CLIP, "rec-1", "A7001"),
+                                            RW.recording_call(CLIP, "rec-2", "A7002")])
+    with Workspace(ws_dir) as ws:
+        contacts = D.contacts(ws, findings=D.findings(ws))
+        build(ws, tmp_path / "d", load_settings({"report.qa_pass_score": 30.0}))
+        cards = {c["agent"]: c for c in workspace_scorecards(ws, "agent", pass_score=30.0)}
+    assert all(c["qa_veto"] == ["complaint_obstruction"] and c["qa_score"] >= 30 for c in contacts)
+    assert {a: (c["vetoed"], c["passed"], c["pass_rate"]) for a, c in cards.items()} == {
+        "A7001": (1, 0, 0.0), "A7002": (1, 0, 0.0)}
+    for agent, card in cards.items():
+        text = page(tmp_path / "d", f"agents/{D.agent_page_name(agent)}")
+        got = dict(re.findall(r'<div class="v" data-k="(\w+)">([^<]*)</div>', text))
+        assert got["pass_rate"] == _pct(card["pass_rate"]) == "0.0%" and got["vetoed"] == "1", got
+        assert "合格率（≥ 30 分且无一票否决）" in text
 
 
 def test_chat_and_ticket_contacts_get_readable_titles(report):

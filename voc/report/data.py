@@ -327,9 +327,9 @@ def risk_queue(contacts_: list[dict], levels=("high", "medium"), limit: int = 50
 # -- QA ----------------------------------------------------------------------------------------
 
 def qa(contacts_: list[dict], findings_: list[dict], applied: dict[str, dict],
-       rules=None) -> dict:
-    """Rule hit rates, agent and team scorecards (findings that stand after review) and the
-    findings by review state."""
+       rules=None, pass_score: float = 80.0) -> dict:
+    """Rule hit rates, agent and team scorecards (findings that stand after review; passed and
+    pass rate at `pass_score`, a veto finding fails the contact) and the findings by review state."""
     from voc.inspect.review import STATES
     from voc.inspect.scoring import VOID_STATES, hit_rates, scorecards
 
@@ -358,8 +358,8 @@ def qa(contacts_: list[dict], findings_: list[dict], applied: dict[str, dict],
     for f in findings_:
         by_rule[f["rule_id"]][f["state"]] += 1
     order = [s for s in STATES] + sorted(set(states) - set(STATES))
-    return {"rules": rates, "agents": scorecards(calls, "agent") if calls else [],
-            "teams": scorecards(calls, "team") if calls else [],
+    return {"rules": rates, "agents": scorecards(calls, "agent", pass_score) if calls else [],
+            "teams": scorecards(calls, "team", pass_score) if calls else [],
             "states": [{"state": s, "findings": states.get(s, 0)} for s in order],
             "state_by_rule": [{"rule": rid, "name": names.get(rid, (rid,))[0],
                                **{s: cnt.get(s, 0) for s in order}, "total": sum(cnt.values())}
@@ -613,8 +613,11 @@ def agents(contacts_: list[dict], findings_: list[dict], qa_: dict, pass_score: 
         out.append({
             "agent": agent, "page": agent_page_name(agent), "team": card.get("team"),
             "name": next((c["agent_name"] for c in cs if c["agent_name"]), None), "card": card,
-            "pass_rate": (round(sum(c["qa_score"] >= pass_score for c in scored) / len(scored), 4)
-                          if scored else None),
+            # as the scorecard counts it (voc.inspect.scoring.passes): a veto finding fails the contact
+            "passed": sum(c["qa_score"] >= pass_score and not c["qa_veto"] for c in scored),
+            "vetoed": sum(bool(c["qa_veto"]) for c in scored),
+            "pass_rate": (round(sum(c["qa_score"] >= pass_score and not c["qa_veto"] for c in scored)
+                                / len(scored), 4) if scored else None),
             "trend": [{"date": d, "mean": round(sum(v) / len(v), 1), "n": len(v)} for d, v in sorted(per_day.items())],
             "rules": rules,
             "worst": sorted(scored, key=lambda c: (c["qa_score"], c["date"] or "", c["id"]))[:worst],

@@ -337,7 +337,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     findings = [dict(f, page=pages_by_id.get(f["transcript_id"])) for f in all_findings
                 if f["transcript_id"] in ids]
     summary = D.summary(contacts, pass_score)
-    qa = D.qa(contacts, findings, D.rules_applied(ws, ids), rules)
+    qa = D.qa(contacts, findings, D.rules_applied(ws, ids), rules, pass_score)
     topics = D.topics(ws, contacts, guard, since, until)
     days = sorted({c["date"] for c in contacts if c["date"]})
     info = {"voc_version": __version__, "generated_at": datetime.now(tz).strftime("%Y-%m-%d %H:%M:%S %z"),
