@@ -203,8 +203,8 @@ class Analysis:
         if self.category is not None:
             d["category"] = self.category.to_dict()
         if self.dissatisfaction is not None:
-            d["dissatisfaction"] = {"probability": self.dissatisfaction["probability"],
-                                    "drivers": [dict(x) for x in self.dissatisfaction.get("drivers") or []]}
+            d["dissatisfaction"] = {k: [dict(x) for x in v] if k == "drivers" else v
+                                    for k, v in self.dissatisfaction.items()}
         d["redacted"] = self.redacted
         if self.pii:
             d["pii"] = dict(self.pii)
