@@ -231,3 +231,40 @@ def test_file_names_with_a_callers_number_are_masked(tmp_path, ws_dir):
         assert r.exit_code == 0, r.output
         mine = [row for row in read_csv(out / "failures.csv") if run_id in row.values()]
         assert len(mine) == 1 and want in mine[0].values(), mine
+
+
+def test_times_in_the_bank_zone_and_chinese_values(tmp_path, monkeypatch):
+    """Each time column X is followed by X_local in report.timezone (named in 说明 and the
+    manifest), each coded column by X_zh; the machine columns keep their values (issue 16)."""
+    from zoneinfo import ZoneInfo
+
+    ws_dir = RW.build_recordings(tmp_path, [RW.recording_call(RW.SHARED_AUDIO / "asr_example.wav")])
+    with Workspace(ws_dir) as ws:
+        sh, ny = tables(ws), tables(ws, timezone="America/New_York")
+        events = [{"finding_id": sh["findings"][0]["finding_id"], "action": "appeal", "from_state": "open",
+                   "to_state": "appealed", "reviewer": "A7001", "reason": "不同意"}]
+        ws.append_review_events(events)
+    f = next(r for r in sh["findings"] if r["rule_id"] == "complaint_obstruction")
+    assert f["call_at"] == "2026-11-05T02:30:00+00:00" and f["call_at_local"] == "2026-11-05 10:30:00"
+    assert next(r for r in ny["findings"] if r["rule_id"] == "complaint_obstruction")["call_at_local"] == \
+        "2026-11-04 21:30:00"
+    assert f["severity_zh"] == {"critical": "严重", "high": "高", "medium": "中", "low": "低"}[f["severity"]]
+    assert f["state_zh"] == "待复核" and "坐席" in f["evidence"] and " agent " not in f["evidence"]
+    assert sh["qa_contacts"][0]["channel_zh"] == "电话" and sh["qa_contacts"][0]["coverage_zh"] == "已质检"
+    run = sh["runs"][0]
+    assert run["status_zh"] == "成功" and run["started_at_local"] == \
+        run["started_at"].astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+
+    monkeypatch.setenv("VOC_REPORT_TIMEZONE", "UTC")
+    r = runner.invoke(app, ["export", "-w", str(ws_dir), "--out", str(tmp_path / "x"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["timezone"] == "UTC"
+    ev = read_csv(tmp_path / "x" / "review_events.csv")[0]
+    assert (ev["action"], ev["action_zh"], ev["from_state_zh"], ev["to_state_zh"]) == ("appeal", "申诉", "待复核", "申诉中")
+    assert ev["event_at_local"] == ev["event_at"][:19].replace("T", " ")          # UTC: the same moment
+    hist = next(x for x in read_csv(tmp_path / "x" / "findings.csv") if x["state"] == "appealed")["review_history"]
+    assert "appeal open→appealed（申诉：待复核→申诉中）：不同意" in hist
+    wb = openpyxl.load_workbook(tmp_path / "x" / XLSX_NAME)
+    about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True) if r and r[0]}
+    assert about["时区"].startswith("UTC（report.timezone）") and "UTC 本地时间" in about["  call_at_local"]
+    assert read_sheet(wb, "findings")[0]["call_at_local"] == "2026-11-05 02:30:00"

@@ -127,7 +127,8 @@ def export(ws, out, settings=None, *, fmt: str = "both", since=None, until=None,
         summary = write_export(ws, tmp, fmt=fmt, since=since, until=until,
                                levels=RISK_LEVELS[: RISK_LEVELS.index(level) + 1],
                                redact=bool(_opt(settings, "privacy.redact", True)),
-                               keep_last=int(_opt(settings, "privacy.keep_last", 0)), run_id=run_id)
+                               keep_last=int(_opt(settings, "privacy.keep_last", 0)), run_id=run_id,
+                               timezone=_opt(settings, "report.timezone", None) or None)
         return _relocated(summary, tmp, final)
 
 

@@ -6,6 +6,12 @@ row of the column names below. xlsx: one sheet per table with the same columns, 
 sheet 说明 describing every table and column. Values: numbers stay numbers, times are ISO 8601
 strings, lists and objects are JSON text.
 
+For people (issue 16): every time column X is followed by X_local, the same time as
+"YYYY-MM-DD HH:MM:SS" in report.timezone (default Asia/Shanghai; the zone is named in the column's
+description, the 说明 sheet and manifest.json), and every coded column (severity, state, action,
+channel, risk level, sentiment, run status) by X_zh, its Chinese name as the dashboard shows it.
+The machine columns are unchanged.
+
 Spreadsheet formula injection: transcripts are untrusted, so a text cell that starts with = + -
 @ or a tab/CR is written to CSV with a leading apostrophe (Excel shows it as text); in xlsx the
 cell is typed as text (no formula), with its value unchanged. Text longer than an xlsx cell
@@ -44,7 +50,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("evidence_json", "证据（JSON 原文）"), ("state", "当前复核状态"),
         ("review_events", "复核事件数"), ("last_reviewer", "最后复核人"),
         ("last_reviewed_at", "最后复核时间（UTC）"),
-        ("review_history", "复核历史（时间 复核人 动作 状态变化：理由，每行一条）"),
+        ("review_history", "复核历史（{tz} 本地时间 复核人 动作 状态变化（中文）：理由，每行一条）"),
         ("counts_in_score", "是否计入得分（已撤销、申诉成立的不计）"),
         ("active", "是否为该联络最近一次质检的结果"), ("first_seen", "首次发现时间（UTC）"),
         ("last_seen", "最近一次发现时间（UTC）"), ("inspect_run_id", "产生该发现的运行"),
@@ -88,6 +94,67 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
+# readable twins of machine columns: X -> X_local (a time in report.timezone), X -> X_zh
+TIME_COLUMNS = {"call_at", "last_reviewed_at", "first_seen", "last_seen", "event_at", "started_at",
+                "ended_at", "at", "failed_at"}
+ACTION_NAMES = {"confirm": "确认", "dismiss": "撤销", "appeal": "申诉", "resolve": "申诉裁定"}
+
+
+def _zh_names() -> dict[str, dict[str, str]]:
+    from voc.report.pages import (
+        CHANNEL_NAMES,
+        LEVEL_NAMES,
+        RUN_STATUS_NAMES,
+        SENTIMENT_NAMES,
+        SEVERITY_NAMES,
+        STATE_NAMES,
+    )
+
+    return {"severity": SEVERITY_NAMES, "state": STATE_NAMES, "from_state": STATE_NAMES,
+            "to_state": STATE_NAMES, "action": ACTION_NAMES, "channel": CHANNEL_NAMES,
+            "risk_level": LEVEL_NAMES, "sentiment": SENTIMENT_NAMES, "status": RUN_STATUS_NAMES}
+
+
+_ZH_TABLES = {"findings", "review_events", "qa_contacts", "high_risk_contacts", "runs"}  # run_contacts'
+# status is a journal result (ok / failed / skipped), not a run status: left as it is
+
+
+def _with_readable(table: str, cols: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    zh = _zh_names() if table in _ZH_TABLES else {}
+    out = []
+    for col, what in cols:
+        out.append((col, what))
+        if col in TIME_COLUMNS:
+            out.append((f"{col}_local", what.replace("（UTC）", "") + "（{tz} 本地时间）"))
+        if col in zh:
+            out.append((f"{col}_zh", what.split("（")[0] + "（中文）"))
+    return out
+
+
+for _name, (_desc, _cols) in list(TABLES.items()):
+    TABLES[_name] = (_desc, _with_readable(_name, _cols))
+
+
+def local_text(v: Any, tz) -> str | None:
+    """A time as "YYYY-MM-DD HH:MM:SS" in zone `tz` (a time without a zone is taken as in it)."""
+    t = D.local(v, tz)
+    return t.strftime("%Y-%m-%d %H:%M:%S") if t is not None else None
+
+
+def _add_readable(out: dict[str, list[dict]], tz) -> None:
+    zh = _zh_names()
+    for name, rows in out.items():
+        cols = {c for c, _ in TABLES[name][1]}
+        times = [c for c in TIME_COLUMNS if f"{c}_local" in cols]
+        codes = [c for c in zh if f"{c}_zh" in cols]
+        for r in rows:
+            for c in times:
+                r[f"{c}_local"] = local_text(r.get(c), tz)
+            for c in codes:
+                v = r.get(c)
+                r[f"{c}_zh"] = None if v is None else zh[c].get(v, v)
+
+
 def plain(v: Any) -> Any:
     """A value as it goes into a cell: str, int, float, bool or None; text with bidi controls
     shown and NULs dropped (voc/text/display.py)."""
@@ -107,6 +174,7 @@ def plain(v: Any) -> Any:
 
 
 def _evidence_text(evidence: list[dict]) -> str:
+    from voc.report.pages import ROLE_NAMES
     from voc.schema import mmss
 
     lines = []
@@ -120,7 +188,7 @@ def _evidence_text(evidence: list[dict]) -> str:
         if e.get("start") is not None:
             parts.append(f"({mmss(e['start'])})")
         if e.get("role"):
-            parts.append(e["role"])
+            parts.append(ROLE_NAMES.get(e["role"], e["role"]))
         if e.get("match"):
             parts.append(f"命中「{e['match']}」")
         if e.get("missing"):
@@ -155,9 +223,13 @@ def _qa_contacts(ws, contacts: dict[str, dict], guard) -> list[dict]:
 
 
 def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
-           keep_last: int = 0) -> dict[str, list[dict]]:
-    """The rows of every exported table (dicts keyed by the column names of TABLES)."""
+           keep_last: int = 0, timezone: str | None = None) -> dict[str, list[dict]]:
+    """The rows of every exported table (dicts keyed by the column names of TABLES); the _local
+    columns in `timezone` (report.timezone, default Asia/Shanghai)."""
     from voc.inspect.scoring import VOID_STATES
+
+    tz = D.zone(timezone)
+    zh = _zh_names()
 
     guard = D.Safeguard(enabled=redact, keep_last=keep_last)
     contacts = {c["id"]: c for c in D.contacts(ws, since, until, guard,
@@ -184,7 +256,9 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
             "review_events": f["events"], "last_reviewer": f["reviewer"],
             "last_reviewed_at": f["reviewed_at"],
             "review_history": "\n".join(
-                f"{plain(e['event_at'])} {e['reviewer']} {e['action']} {e['from_state']}→{e['to_state']}"
+                f"{local_text(e['event_at'], tz) or plain(e['event_at'])} {e['reviewer']} {e['action']} "
+                f"{e['from_state']}→{e['to_state']}（{zh['action'].get(e['action'], e['action'])}："
+                f"{zh['state'].get(e['from_state'], e['from_state'])}→{zh['state'].get(e['to_state'], e['to_state'])}）"
                 + (f"：{guard.text(e['reason'], False)}" if e["reason"] else "") for e in hist),
             "counts_in_score": bool(f["active"]) and f["state"] not in VOID_STATES,
             "active": bool(f["active"]), "first_seen": f["first_seen"], "last_seen": f["last_seen"],
@@ -214,6 +288,7 @@ def tables(ws, *, since=None, until=None, levels=("high",), redact: bool = True,
                            for r in _run_contacts(ws, set(contacts))]
     out["failures"] = [{**f, "source": guard.name(f["source"]), "reason": guard.name(f["reason"])}
                        for f in ws.failures()]
+    _add_readable(out, tz)
     return out
 
 
@@ -268,8 +343,10 @@ def _xlsx_value(v: Any) -> tuple[Any, bool]:
     return v, False
 
 
-def write_xlsx(path: Path, tables_: dict[str, list[dict]], about: list[tuple[str, str]]) -> int:
-    """One workbook: 说明 first, then a sheet per table. Returns how many cells were cut."""
+def write_xlsx(path: Path, tables_: dict[str, list[dict]], about: list[tuple[str, str]],
+               timezone: str | None = None) -> int:
+    """One workbook: 说明 first (`timezone` named in the descriptions of the _local columns),
+    then a sheet per table. Returns how many cells were cut."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -299,6 +376,7 @@ def write_xlsx(path: Path, tables_: dict[str, list[dict]], about: list[tuple[str
     for name, (desc, cols) in TABLES.items():
         readme.append([cell(readme, name, True)[0], cell(readme, desc, True)[0]])
         for col, what in cols:
+            what = what.replace("{tz}", timezone or D.DEFAULT_TZ)
             readme.append([cell(readme, "  " + col)[0], cell(readme, what)[0]])
     for name, (_, cols) in TABLES.items():
         sheet = wb.create_sheet(name)
@@ -340,14 +418,20 @@ def _sha256(path: Path) -> str:
 
 
 def write_export(ws, out: Path, *, fmt: str = "both", since=None, until=None, levels=("high",),
-                 redact: bool = True, keep_last: int = 0, run_id: str | None = None) -> dict:
+                 redact: bool = True, keep_last: int = 0, run_id: str | None = None,
+                 timezone: str | None = None) -> dict:
     from voc import __version__
 
     out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
-    t = tables(ws, since=since, until=until, levels=levels, redact=redact, keep_last=keep_last)
-    generated = datetime.now().astimezone().isoformat(timespec="seconds")
+    tz_name = timezone or D.DEFAULT_TZ
+    t = tables(ws, since=since, until=until, levels=levels, redact=redact, keep_last=keep_last,
+               timezone=tz_name)
+    generated = datetime.now(D.zone(tz_name)).isoformat(timespec="seconds")
     about = [("生成工具", f"voc export {__version__}"), ("生成时间", generated),
+             ("时区", f"{tz_name}（report.timezone）：*_local 列为该时区的本地时间（YYYY-MM-DD HH:MM:SS）；"
+                     "原列保持 ISO 8601 原值（标 UTC 的为 UTC）"),
+             ("中文值", "*_zh 列为旁边代码列的中文名（严重度、复核状态、动作、渠道、风险等级、情绪、运行状态）"),
              ("工作区", str(ws.path)), ("导出运行", run_id or ""),
              ("范围", f"{since or '最早'} 至 {until or '最新'}（按联络日期）"),
              ("高风险联络", "风险等级：" + "、".join(levels)),
@@ -365,13 +449,13 @@ def write_export(ws, out: Path, *, fmt: str = "both", since=None, until=None, le
             files[p.name] = _sha256(p)
     if fmt in ("xlsx", "both"):
         p = out / XLSX_NAME
-        n_cut = write_xlsx(p, t, about)
+        n_cut = write_xlsx(p, t, about, tz_name)
         files[p.name] = _sha256(p)
     summary = {"out": str(out), "format": fmt, "files": files,
                "rows": {k: len(v) for k, v in t.items()}, "cells_cut_in_xlsx": n_cut,
                "redacted": redact, "since": str(since) if since else None,
                "until": str(until) if until else None, "risk_levels": list(levels),
-               "generated_at": generated, "run_id": run_id, "workspace": str(ws.path),
+               "generated_at": generated, "timezone": tz_name, "run_id": run_id, "workspace": str(ws.path),
                "voc_version": __version__}
     write_text(out / "manifest.json",
                json.dumps({"generator": "voc export", **summary}, ensure_ascii=False, indent=2) + "\n")
