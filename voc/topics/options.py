@@ -16,10 +16,11 @@ OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 class TopicOptions:
     """How topics are fitted and assigned. `from_settings` reads the [topics] section."""
 
-    # embedding: "e5-small" (default: the shared offline sentence embedder, voc/embedding.py),
-    # "lsa" (jieba TF-IDF + truncated SVD), "lsa-char" (character 1-3-grams), "lsa-mix" (both),
-    # a model name from the model manifest or a folder holding a sentence-transformers model
-    embedding: str = "e5-small"
+    # embedding: "lsa" (default: jieba TF-IDF + truncated SVD; it beat e5-small on celine_train,
+    # docs/topics.md), "e5-small" (the shared offline sentence embedder, voc/embedding.py),
+    # "lsa-char" (character 1-3-grams), "lsa-mix" (both), a model name from the model manifest
+    # or a folder holding a sentence-transformers model
+    embedding: str = "lsa"
     lsa_dims: int = 200
     # more distinct texts than this: the sentence embedder sees a random sample of this many,
     # a TF-IDF classifier trained on its topics gives the rest theirs (0 = embed every text)
