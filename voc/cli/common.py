@@ -171,14 +171,20 @@ class rows:
         return self._track
 
     def _track(self, items):
+        k = 0
         for k, x in enumerate(items, 1):
             if self._bar is not None and k % 50 == 0:
                 self._bar.update(self._task, completed=k)
             yield x
+        self._stop()                 # the input is read: what follows (a fit, the writing) is no row
 
-    def __exit__(self, *exc):
+    def _stop(self):
         if self._bar:
             self._bar.stop()
+            self._bar = None
+
+    def __exit__(self, *exc):
+        self._stop()
 
 
 def process_seconds() -> float:

@@ -63,9 +63,10 @@ def inspect(
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col, id_namespace=id_namespace)
     run_cfg = cfg.flat() | {"rules_files": rs.paths, "rules_digest": rs.digest}
-    with common.workspace(cfg, no_store) as ws, common.run(ws, "inspect", run_cfg) as run:
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "inspect", run_cfg) as run, \
+            common.rows("inspecting") as track:
         run.force = force
-        s = inspect_batch(records, inspector, run, out=out, scorecards_out=scorecards,
+        s = inspect_batch(track(records), inspector, run, out=out, scorecards_out=scorecards,
                           pass_score=float(cfg["report.qa_pass_score"]))
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,
                "workspace": str(ws.path) if ws else None}
@@ -78,7 +79,7 @@ def inspect(
         rate = f"{s['pass_rate']:.1%}" if s["pass_rate"] is not None else "—"
         mean = "—" if s["mean_score"] is None else s["mean_score"]
         common.err(f"inspected {s['inspected']} contacts" + (f" ({n_bad} bad rows skipped)" if n_bad else "")
-                   + f" in {s['seconds']:.1f} s: 已质检 {cov['full']}, 部分质检 {cov['partial']} and "
+                   + f" {common.timing(s['seconds'])}: 已质检 {cov['full']}, 部分质检 {cov['partial']} and "
                    f"未质检 {cov['none']} (not in the pass rate); pass rate {rate} (score >= "
                    f"{s['pass_score']:g}, no veto; {s['vetoed']} vetoed), mean score {mean}, "
                    f"{s['findings']} findings"

@@ -102,13 +102,14 @@ def fit(
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
     run_cfg = cfg.flat() | {"topics": opts.to_dict()}
-    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics", run_cfg) as run:
-        s = fit_batch(records, opts, out, run, classes=_classes(class_col), freq=cfg["topics.freq"],
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics", run_cfg) as run, \
+            common.rows("reading") as track:
+        s = fit_batch(track(records), opts, out, run, classes=_classes(class_col), freq=cfg["topics.freq"],
                       models_root=models_dir(cfg), redact=cfg["privacy.redact"],
                       keep_last=cfg["privacy.keep_last"], on_note=lambda m: common.err(f"voc: {m}"),
                       on_step=None if as_json else lambda m: common.err(f"voc topics: {m}"))
     _done(run, s, as_json, f"{s['texts']} texts -> {s['topics']} topics ({s['outliers_clustered']} "
-                           f"outliers before reduction) in {s['seconds_total']:.1f} s -> {out}")
+                           f"outliers before reduction) {common.timing(s['seconds_total'])} -> {out}")
 
 
 @app.command("assign")
@@ -146,8 +147,9 @@ def assign(
     tm = TopicModel.load(cfg["topics.model"], models_root=models_dir(cfg))
     records = read_records(input, text_col=text_col, id_col=id_col, time_col=time_col,
                            group_col=group_col, role_col=role_col)
-    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics assign", cfg) as run:
-        s = assign_batch(records, tm, out, run, roles=roles.split(",") if roles else None,
+    with common.workspace(cfg, no_store) as ws, common.run(ws, "topics assign", cfg) as run, \
+            common.rows("reading") as track:
+        s = assign_batch(track(records), tm, out, run, roles=roles.split(",") if roles else None,
                          classes=_classes(class_col), freq=cfg["topics.freq"],
                          emerging_min_size=emerging_min_size, model_path=str(cfg["topics.model"]),
                          redact=cfg["privacy.redact"], keep_last=cfg["privacy.keep_last"],
@@ -158,4 +160,4 @@ def assign(
           + (": " + "; ".join(f"{g['label']} ({g['size']})" for g in em[:5]) if em else "")
           + ")" + ("; share rose: " + "; ".join(f"{r['topic_label']} {r['previous_share']:.0%}→{r['share']:.0%}"
                                                  for r in s.get("rising", [])[:3]) if s.get("rising") else "")
-          + f" in {s['seconds_total']:.1f} s -> {out}")
+          + f" {common.timing(s['seconds_total'])} -> {out}")
