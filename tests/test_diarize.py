@@ -86,7 +86,8 @@ def test_mono_call_gets_two_speakers_and_a_turn_each(tmp_path):
         spans.append((t, t + len(x) / 16000))
         t += (len(x) + len(gap)) / 16000
     p = write_wav(tmp_path / "mono_call.wav", np.concatenate([q for x in turns for q in (x, gap)]), 16000)
-    tr = transcribe_file(str(p), Transcriber(load_settings({"asr.engine": "whisper"}), "whisper"),
+    settings = load_settings({"asr.engine": "whisper", "asr.min_silence_ms": 400})
+    tr = transcribe_file(str(p), Transcriber(settings, "whisper"),
                          TranscribeOptions())
     assert tr.meta["roles"] == "diarization"
     assert tr.meta["diarization"]["speakers_found"] == 2

@@ -61,7 +61,7 @@ def engine_options(settings) -> EngineOptions:
     a = settings.section("asr")
     return EngineOptions(language=a["language"], beam_size=a["beam_size"], hotwords=list(a["hotwords"]),
                          initial_prompt=a["initial_prompt"], compute_type=a["compute_type"],
-                         threads=a["threads"], diarize=True)
+                         threads=a["threads"], diarize=True, min_silence_ms=a["min_silence_ms"])
 
 
 class Transcriber:

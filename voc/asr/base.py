@@ -36,6 +36,7 @@ class EngineOptions:
     compute_type: str = "int8"
     threads: int = 0
     diarize: bool = False            # mono input: ask for speaker labels when the engine can
+    min_silence_ms: int = 2000       # whisper: a pause this long ends a VAD region
 
     def __post_init__(self):
         """Checked once, with the setting named (asr.*: config file, VOC_ASR_* or a flag)."""

@@ -18,7 +18,7 @@ from voc.asr.base import EngineOptions, Segment
 BATCH_SIZE = 8
 FRAMES_PER_S = 100
 MAX_REGION_S = 10.0     # Whisper base stops after a sentence or two on longer regions
-MIN_SILENCE_MS = 400    # a pause this long ends a region (turns in calls: 0.5 s and more)
+MIN_SILENCE_MS = 2000   # a pause this long ends a region (asr.min_silence_ms; 400 splits call turns)
 MIN_CPS = 2.0           # decoded characters per second of speech below which a region is re-decoded
 MIN_CHECK_S = 3.0       # regions shorter than this are not checked (short answers, pauses)
 
@@ -54,7 +54,7 @@ class WhisperEngine:
         if sample_rate != self.sample_rate:
             raise ValueError(f"whisper needs {self.sample_rate} Hz audio, got {sample_rate}")
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        regions = speech_regions(audio, sample_rate)
+        regions = speech_regions(audio, sample_rate, min_silence_ms=self.options.min_silence_ms)
         if not regions:
             return []
         texts = self._decode(audio, [ctx for _, ctx in regions], sample_rate)
