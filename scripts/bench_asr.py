@@ -22,6 +22,7 @@ mapping that attributes the most characters right. Monologue coverage is the sha
 characters that the alignment matches to a decoded character (1 - deletions / reference).
 
     .venv/bin/python scripts/bench_asr.py [--repeat 1] [--out bench_asr.json] [--old /tmp/voc-old]
+        [--min-silence-ms 400]   (voc's asr.min_silence_ms; the default setting is 2000)
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ print(json.dumps(out, ensure_ascii=False))
 '''
 
 SR = 16000
+MIN_SILENCE_MS = 400  # asr.min_silence_ms of the voc sides (--min-silence-ms); the figures of docs/transcribe.md
 MEETING, ASR_EX, BAC = ("TEST_MEETING_T0000000001_S00000.wav", "asr_example.wav", "BAC009S0764W0121.wav")
 NET, IT = "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav", "IT0011W0001.wav"
 # (party A's clip, party B's clip, B cut in two?)
@@ -154,6 +156,7 @@ def run_voc(paths, tmp: Path, speakers: int = 2, src: Path | None = None) -> tup
         env["PYTHONPATH"] = str(src)
     else:
         env["VOC_AUDIO_SPEAKERS"] = str(speakers)
+        env["VOC_ASR_MIN_SILENCE_MS"] = str(MIN_SILENCE_MS)
     t = time.perf_counter()
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "voc", "transcribe", *paths, "--engine", "whisper",
                     "--workspace", str(ws), "--out", str(out)], capture_output=True, env=env,
@@ -229,7 +232,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--old", type=Path, default=None, help="an older voc source tree to run on the clips")
+    ap.add_argument("--min-silence-ms", type=int, default=MIN_SILENCE_MS, help="asr.min_silence_ms for voc")
     args = ap.parse_args()
+    globals()["MIN_SILENCE_MS"] = args.min_silence_ms
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         files = build_set(tmp)
