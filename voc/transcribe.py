@@ -149,14 +149,18 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
             loudest = max(loudest, level)
             if level < opts.silence_db:
                 continue
-            for seg in engine.transcribe(x[ch], sample_rate=sr):
+            split = diarize and getattr(engine, "splits_speakers", False)
+            kw = {"diarizer": lambda: transcriber.diarizer(opts.speakers)} if split else {}
+            for seg in engine.transcribe(x[ch], sample_rate=sr, **kw):
                 if not mono:
                     seg.speaker = None  # the channel says who speaks
                 us = _utterances(seg, x[ch], sr, offset, ch)
                 if us:
                     spoken.add(ch)
                 utterances.extend(us)
-                if us and diarize:
+                if us and diarize and seg.voice is not None:
+                    turns.append((us, seg.voice, seg.end - seg.start))
+                elif us and diarize:
                     pending.append((us, x[ch][int(seg.start * sr): int(seg.end * sr)].copy(), seg.end - seg.start))
                     if len(turns) + len(pending) >= 2:  # one segment needs no diarizer: load it at the second
                         d = transcriber.diarizer(opts.speakers)

@@ -21,6 +21,7 @@ class Segment:
     speaker: str | None = None      # diarization label (e.g. "spk0") when the engine has one
     emotion: str | None = None      # SenseVoice emotion tag, lower case (e.g. "angry")
     events: list[str] = field(default_factory=list)  # SenseVoice audio events (e.g. "laughter")
+    voice: np.ndarray | None = None  # speaker embedding of the segment's speech, when one was made
 
 
 # CTranslate2's CPU compute types (faster-whisper); FunASR runs float32 whatever is set
