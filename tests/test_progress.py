@@ -19,9 +19,10 @@ TIMING = re.compile(r"in \d+\.\d s \(the run; \d+\.\d s with start-up and import
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def voc(args: list[str], cwd: Path, tty: bool) -> tuple[int, str]:
+def voc(args: list[str], cwd: Path, tty: bool, extra: dict | None = None) -> tuple[int, str]:
     """Run voc with stderr on a pseudo-terminal (tty) or a pipe; (exit code, stderr text)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_")} | {"TERM": "xterm", "COLUMNS": "100"}
+    env |= extra or {}
     cmd = [sys.executable, "-m", "voc", *args]
     if not tty:
         r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
@@ -74,3 +75,26 @@ def test_topics_counts_rows_read_and_says_what_its_time_covers(tmp_path):
     assert code == 0, err
     assert re.search(r"reading \d+ rows", err) and re.search(r"\d+ texts -> ", err) and TIMING.search(err), err
     assert err.rindex("reading") < err.index("voc topics: embedding")      # the counter ends with the input
+
+
+@pytest.mark.slow      # transcribes 26 s of real speech in a fresh process
+def test_one_long_recording_shows_progress_by_audio_seconds(tmp_path):
+    """One recording of several audio.chunk_s chunks: a bar by seconds of audio on a terminal,
+    nothing of it on a pipe."""
+    import numpy as np
+    from conftest import AUDIO, read_wav, write_wav
+
+    x = np.concatenate([read_wav(AUDIO / n)[0][0] for n in ("TEST_MEETING_T0000000001_S00000.wav",
+                                                          "asr_example.wav", "BAC009S0764W0121.wav",
+                                                          "asr_example.wav")])
+    wav = write_wav(tmp_path / "long.wav", x, 16000)
+    args = ["transcribe", str(wav), "--no-store", "--out", str(tmp_path / "t.jsonl"), "--engine", "whisper"]
+    chunks = {"VOC_AUDIO_CHUNK_S": "10"}
+    code, err = voc(args, tmp_path, tty=True, extra=chunks)
+    assert code == 0, err
+    seen = {(int(a), int(b)) for a, b in re.findall(r"(\d+) / (\d+) s of audio", err)}
+    total = round(len(x) / 16000)
+    assert any(10 <= a < total and b == total for a, b in seen), (seen, err[-2000:])
+    assert "transcribed 1 of 1 files" in err, err[-500:]
+    code, err = voc(args, tmp_path, tty=False, extra=chunks)
+    assert code == 0 and "s of audio" not in err, err

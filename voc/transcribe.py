@@ -122,7 +122,10 @@ def sha256_of(path: str | Path) -> str:
 
 
 def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions,
-                    meta: dict | None = None) -> Transcript:
+                    meta: dict | None = None,
+                    on_audio: Callable[[float, float], None] | None = None) -> Transcript:
+    """One recording's transcript; `on_audio(seconds_done, seconds_total)` after each chunk of
+    `audio.chunk_s` (progress through a long recording)."""
     info = audio.probe(path)
     if info.duration_s > opts.max_duration_s:
         raise InputError(path, f"too long: {info.duration_s:.0f} s is over the limit of "
@@ -166,6 +169,8 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
                         d = transcriber.diarizer(opts.speakers)
                         turns += [(u, d.embed(v), dur) for u, v, dur in pending]
                         pending = []
+        if on_audio:
+            on_audio(decoded, info.duration_s)
     if loudest < opts.silence_db:
         raise InputError(path, f"silent recording (level {loudest:.0f} dBFS, below "
                                f"audio.silence_db {opts.silence_db:.0f})")
@@ -230,28 +235,29 @@ def redact(t: Transcript, enabled: bool = True, keep_last: int = 0) -> Transcrip
     return t
 
 
-def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions
-                     ) -> Iterator[Transcript | Failure]:
+def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions,
+                     on_audio: Callable[[float, float], None] | None = None) -> Iterator[Transcript | Failure]:
     for p in paths:
         try:
-            yield transcribe_file(p, transcriber, opts)
+            yield transcribe_file(p, transcriber, opts, on_audio=on_audio)
         except InputError as e:
             yield Failure(source=str(p), reason=e.reason)
 
 
 def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions, run, *,
                      out: str | Path | None = None,
-                     on_done: Callable[[str], None] | None = None) -> dict:
+                     on_done: Callable[[str], None] | None = None,
+                     on_audio: Callable[[float, float], None] | None = None) -> dict:
     """Transcribe `paths` inside `run` (a voc.store.Run): each transcript goes to `out` (JSONL,
     flushed per record; kept up to the last finished one if the batch is stopped) and into the
     run's workspace; each file that cannot be used goes to `run.fail` and the batch goes on.
-    `on_done(source)` after each input (progress). Returns the summary (inputs, succeeded,
-    failed, engine, seconds)."""
+    `on_done(source)` after each input, `on_audio(done_s, total_s)` within one (progress).
+    Returns the summary (inputs, succeeded, failed, engine, seconds)."""
     from voc.files import open_out
 
     try:
         with open_out(out) as fh:
-            for rec in transcribe_files(paths, transcriber, opts):
+            for rec in transcribe_files(paths, transcriber, opts, on_audio=on_audio):
                 if isinstance(rec, Failure):
                     run.fail(rec.source, rec.reason)
                 else:

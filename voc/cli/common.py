@@ -99,6 +99,38 @@ class progress:
             self._bar.stop()
 
 
+class audio_progress:
+    """A bar by audio seconds on stderr for one long recording (a terminal only; silent for
+    several files, which get the file bar, and for a recording of one chunk).
+
+    Usage: `with audio_progress(show, "label") as on_audio: ... on_audio(done_s, total_s)`.
+    """
+
+    def __init__(self, show: bool, label: str):
+        self.show, self.label, self._bar = show and is_tty(), label, None
+
+    def __enter__(self):
+        return self._update
+
+    def _update(self, done: float, total: float) -> None:
+        if not self.show or done >= total:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.completed:.0f} / {task.total:.0f} s of audio"),
+                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc):
+        if self._bar:
+            self._bar.stop()
+
+
 def zone(cfg):
     """The bank's time zone (report.timezone, default Asia/Shanghai) and its name."""
     from voc.report.data import DEFAULT_TZ

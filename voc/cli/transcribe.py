@@ -52,10 +52,11 @@ def transcribe(
 
     with common.workspace(cfg, no_store) as ws, \
             common.run(ws, "transcribe", cfg, inputs=len(paths) + len(unreadable)) as run, \
-            common.progress(len(paths), "transcribing") as advance:
+            common.progress(len(paths), "transcribing") as advance, \
+            common.audio_progress(len(paths) == 1, "transcribing") as on_audio:
         for b in unreadable:
             run.fail(b["source"], b["reason"])
-        s = transcribe_batch(paths, transcriber, opts, run, out=out, on_done=advance)
+        s = transcribe_batch(paths, transcriber, opts, run, out=out, on_done=advance, on_audio=on_audio)
         s = dict(s, inputs=s["inputs"] + len(unreadable))  # run.failed counts them already
     summary = {"run_id": run.id, **s, "out": str(out) if out else None,
                "workspace": str(ws.path) if ws else None}
