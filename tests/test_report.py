@@ -359,7 +359,7 @@ def test_search_index_is_the_redacted_transcripts_with_filters(report, ws_dir):
 
 def test_agent_pages_carry_the_scorecard_figures(report, ws_dir):
     from voc.inspect.review import workspace_scorecards
-    from voc.report.data import agent_page_name
+    from voc.report.workbench import agent_page_name
 
     with Workspace(ws_dir) as ws:
         cards = workspace_scorecards(ws, "agent")
@@ -389,6 +389,7 @@ def test_a_vetoed_contact_never_passes_on_the_agent_page(tmp_path):
     from voc.inspect.review import workspace_scorecards
     from voc.report import data as D
     from voc.report import report as build
+    from voc.report.workbench import agent_page_name
 
     ws_dir = RW.build_recordings(tmp_path, [RW.recording_call(CLIP, "rec-1", "A7001"),
                                             RW.recording_call(CLIP, "rec-2", "A7002")])
@@ -400,7 +401,7 @@ def test_a_vetoed_contact_never_passes_on_the_agent_page(tmp_path):
     assert {a: (c["vetoed"], c["passed"], c["pass_rate"]) for a, c in cards.items()} == {
         "A7001": (1, 0, 0.0), "A7002": (1, 0, 0.0)}
     for agent, card in cards.items():
-        text = page(tmp_path / "d", f"agents/{D.agent_page_name(agent)}")
+        text = page(tmp_path / "d", f"agents/{agent_page_name(agent)}")
         got = dict(re.findall(r'<div class="v" data-k="(\w+)">([^<]*)</div>', text))
         assert got["pass_rate"] == _pct(card["pass_rate"]) == "0.0%" and got["vetoed"] == "1", got
         assert "合格率（≥ 30 分且无一票否决）" in text
@@ -471,7 +472,7 @@ def test_recordings_linked_copied_withheld_or_missing(tmp_path):
 
 
 def test_timeline_is_what_the_timing_rules_see():
-    from voc.report.data import timeline
+    from voc.report.workbench import timeline
 
     us = [{"idx": k, "start_s": u.start, "end_s": u.end, "speaker": u.speaker, "role": u.role}
           for k, u in enumerate(RW.recording_call(CLIP).utterances)]

@@ -25,6 +25,7 @@ from voc.files import write_text
 from voc.paths import package_path
 from voc.report import data as D
 from voc.report import runs as R
+from voc.report import workbench as W
 from voc.schema import mmss
 
 TEMPLATES = package_path("report", "templates")
@@ -362,14 +363,14 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
 
     written = {}
     topic_labels = {str(t["topic"]): t["label"] for t in (topics or {}).get("topics", [])}
-    span = D.periods(days, period_days)
+    span = W.periods(days, period_days)
     overview_data = {"cells": D.overview_cells(contacts, pass_score), "filters": filters,
                      "pass_score": _num(pass_score), "topic_labels": topic_labels,
                      "channel_names": CHANNEL_NAMES}
     write_text(out / "index.html", render(
         "overview.html", "overview", title="总览", charts=True, data=overview_data,
         page_js=_asset("overview.js"), pass_score=_num(pass_score), has_topics=bool(topic_labels),
-        compare=D.compare(contacts, span, pass_score),
+        compare=W.compare(contacts, span, pass_score),
         topics_model=(topics or {}).get("model", {}).get("model_id")))
     written["overview"] = "index.html"
 
@@ -385,7 +386,7 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
     listed = sorted(listed, key=lambda f: state_order.get(f["state"], 99))[:MAX_FINDINGS_LISTED]
     # ... grouped by review state (open first)
     agent_names = {c["agent_id"]: c["agent_name"] for c in contacts if c["agent_id"] and c["agent_name"]}
-    coach = D.agents(contacts, findings, qa, pass_score, span)
+    coach = W.agents(contacts, findings, qa, pass_score, span)
     agent_pages = {a["agent"]: a["page"] for a in coach}
     qa = {**qa, "rules": by_severity(qa["rules"])}
     write_text(out / "qa.html", render(
@@ -426,11 +427,11 @@ def build(ws, out: Path, *, redact: bool = True, keep_last: int = 0, since=None,
         write_text(out / "calls" / c["page"], render(
             "call.html", "call", root="../", title=f"{'通话' if c['channel'] == 'call' else '联络'}详情 {c['title']}",
             c=c, utterances=item["utterances"], findings=item["findings"], signals=item["signals"],
-            player=player, timeline=D.timeline(item["utterances"]), agent_page=agent_pages.get(c["agent_id"]),
+            player=player, timeline=W.timeline(item["utterances"]), agent_page=agent_pages.get(c["agent_id"]),
             call_js=call_js, timeline_svg=timeline_svg,
             agent_sentiment={"label": None, "positive": None,
                              **(item["analysis"].get("sentiment_agent") or {})}))
-        index.append(D.search_entry(c, item["utterances"], item["findings"]))
+        index.append(W.search_entry(c, item["utterances"], item["findings"]))
         keep.add(c["page"])
         n_calls += 1
     search = {"contacts": index, "filters": {
