@@ -388,20 +388,25 @@ def signal_hits(t: Transcript, utterance_positive: list[float | None] | None,
 
 
 @functools.lru_cache(maxsize=1)
-def _qa_rule_ids() -> tuple[str, ...]:
+def _qa_rule_set():
+    """The default QA rule set, read once per process (qa_rule signals name its rules)."""
     from voc.inspect import load_rules as load_qa_rules
 
-    return tuple(r.id for r in load_qa_rules().rules)
+    return load_qa_rules()
+
+
+def _qa_rule_ids() -> tuple[str, ...]:
+    return tuple(r.id for r in _qa_rule_set().rules)
 
 
 @functools.lru_cache(maxsize=4)
 def _qa_inspector(rule_ids: tuple[str, ...]):
-    from voc.inspect import Inspector
-    from voc.inspect import load_rules as load_qa_rules
+    import dataclasses
 
-    rs = load_qa_rules()
-    rs.rules = [r for r in rs.rules if r.id in rule_ids]
-    return Inspector(rs, redact=False)
+    from voc.inspect import Inspector
+
+    rs = _qa_rule_set()
+    return Inspector(dataclasses.replace(rs, rules=[r for r in rs.rules if r.id in rule_ids]), redact=False)
 
 
 def _qa_findings(t: Transcript, rule_ids: tuple[str, ...]) -> dict:
