@@ -138,8 +138,10 @@ def test_fit_finds_readable_chinese_topics_on_real_complaints():
     m = r.model
     assert m.embedder.info()["kind"] == "e5"
     assert len(r.topics) == 300 and len(m.topic_ids) in N_TOPICS
-    # outliers that fit no topic stay 未归类, the others joined their nearest topic; none is huge
-    assert 0 < r.topics.count(-1) <= 0.2 * 300 and r.clustered.count(-1) >= r.topics.count(-1)
+    # outliers that fit no topic stay 未归类, the others joined their nearest topic; none is huge.
+    # HDBSCAN may find no noise at all: on some CPUs UMAP packs these 300 texts into two tight
+    # blobs (one of 280, split by the balance rule), so 0 outliers is a valid fit, not a loss
+    assert 0 <= r.topics.count(-1) <= 0.2 * 300 and r.clustered.count(-1) >= r.topics.count(-1)
     assert r.report["noise"] - r.report["reassigned"] == r.topics.count(-1)
     assert max(r.topics.count(t) for t in m.topic_ids) <= 0.35 * 300
     labels = [row.label for row in r.table if row.topic != -1]
