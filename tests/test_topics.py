@@ -38,7 +38,11 @@ def test_options_are_checked_and_name_the_choices():
         TopicOptions(roles=["boss"])
     o = TopicOptions.from_settings(load_settings(), mode="guided", nr_topics=None)
     assert o.mode == "guided" and o.roles == ["customer"] and o.nr_topics == 0
-    assert o.cluster_size(300) == 10 and o.cluster_size(4592) == 46 and o.cluster_size(10 ** 6) == 500
+    assert o.cluster_size(200) == 6 and o.cluster_size(4592) == 46 and o.cluster_size(10 ** 6) == 500
+    # min_samples: half the smallest topic, between 2 and 10
+    assert o.samples(200) == 3 and o.samples(4592) == 10 and o.samples(10 ** 6) == 10
+    assert TopicOptions(min_cluster_size=4).samples(50) == 2
+    assert TopicOptions(min_samples=7).samples(200) == 7
 
 
 def test_default_taxonomy_and_a_banks_own(tmp_path):
@@ -427,3 +431,32 @@ def test_a_known_topic_whose_share_jumps_is_reported():
     assert [r["topic"] for r in up] == [0] and up[0]["ratio"] > 5 and up[0]["z"] > 3
     steady = [r for r in rows if r["time"] != "2026-05-07"]
     assert trends.share_rises(steady) == []
+
+
+def test_demo_scenarios_fall_into_topics_of_their_own_with_the_defaults():
+    """200 scripted contacts (customer side): with the default options (LSA, smallest topic and
+    min_samples scaled for a small set, one SVD dimension per 10 texts) branch hours, collection
+    and card loss each land mostly in one topic that holds nothing else, and few stay 未归类."""
+    from collections import Counter
+
+    from voc.demo import generate
+    from voc.topics.embed import LsaEmbedder
+    from voc.topics.model import fit_topics
+    from voc.topics.options import TopicOptions
+    from voc.topics.pipeline import collect
+
+    records = generate(200)
+    docs, _ = collect(records)
+    scenario = {t.id: t.meta["scenario"] for t in records}
+    texts = [d.text for d in docs]
+    assert LsaEmbedder(dims=200).fit(texts).components.shape[0] == 20  # one per 10 texts
+    r = fit_topics(texts, TopicOptions())
+    n = len(texts)
+    assert r.topics.count(-1) / n <= 0.1
+    assert max(Counter(t for t in r.topics if t != -1).values()) / n <= 0.35
+    for name in ("branch_hours", "collection", "card_loss"):
+        mine = [t for d, t in zip(docs, r.topics) if scenario[d.id] == name]
+        best, k = Counter(mine).most_common(1)[0]
+        members = [scenario[d.id] for d, t in zip(docs, r.topics) if t == best]
+        assert best != -1 and k / len(mine) > 0.5, (name, Counter(mine))
+        assert members.count(name) / len(members) > 0.8, (name, Counter(members))

@@ -142,8 +142,10 @@ class LsaEmbedder:
         from sklearn.decomposition import TruncatedSVD
 
         x = self._matrix(texts, fit=True)
-        # at most one dimension per 5 texts: a few hundred texts get a real reduction too
-        k = max(1, min(self.dims, max(20, x.shape[0] // 5), x.shape[1] - 1, x.shape[0] - 1))
+        # at most one dimension per 10 texts (20 at least): a few hundred short texts get a
+        # real reduction too (200 demo contacts: 40 dimensions left half of them 未归类 or in
+        # mixed topics, 20 separate the scenarios; docs/topics.md)
+        k = max(1, min(self.dims, max(20, x.shape[0] // 10), x.shape[1] - 1, x.shape[0] - 1))
         svd = TruncatedSVD(k, algorithm="randomized", random_state=self.random_state)
         svd.fit(x)
         # kept as float16 (half the size on disk; the fitted and the reloaded embedder use the

@@ -28,8 +28,8 @@ class TopicOptions:
     mode: str = "free"
     taxonomy: str = ""  # YAML file; empty = the packaged voc/data/topics/taxonomy.yaml
     roles: list[str] = field(default_factory=lambda: ["customer"])
-    min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 10 and 500
-    min_samples: int = 0  # 0 = auto: min(min_cluster_size, 10)
+    min_cluster_size: int = 0  # 0 = auto: 1 % of the texts, between 6 and 500
+    min_samples: int = 0  # 0 = auto: half of min_cluster_size, between 2 and 10
     cluster_selection: str = "eom"  # HDBSCAN cluster_selection_method: eom or leaf
     # a topic above this share of the texts is split while its coherence is below the median
     # of the other topics' (voc/topics/cluster.py); 1 = never split
@@ -41,7 +41,7 @@ class TopicOptions:
     merge_similarity: float = 0.9  # merge topics whose centroids are this similar; 1 = never
     # HDBSCAN outliers join their nearest topic when at least as close to its centroid as this
     # quantile of its members; the rest stay 未归类 (-1)
-    outlier_quantile: float = 0.1
+    outlier_quantile: float = 0.02
     # then BERTopic reduce_outliers on what is left (embeddings, c-tf-idf, distributions), or
     # none: keep them 未归类
     outliers: str = "none"
@@ -92,10 +92,14 @@ class TopicOptions:
         return cls(**values)
 
     def cluster_size(self, n_docs: int) -> int:
-        return self.min_cluster_size or max(10, min(500, round(0.01 * n_docs)))
+        # at least 6: a night of a few hundred contacts has scenarios of 10-20 contacts, and a
+        # floor of 10 left a third of the demo set 未归类 (docs/topics.md)
+        return self.min_cluster_size or max(6, min(500, round(0.01 * n_docs)))
 
     def samples(self, n_docs: int) -> int:
-        return self.min_samples or min(self.cluster_size(n_docs), 10)
+        # half the smallest topic: with min_samples = min_cluster_size a topic of that size
+        # hardly has core points, and small sets lost whole scenarios to noise
+        return self.min_samples or max(2, min(10, self.cluster_size(n_docs) // 2))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
