@@ -23,6 +23,10 @@ MIN_SILENCE_MS = 2000   # a pause this long ends a region (asr.min_silence_ms; 4
 MIN_CPS = 2.0           # decoded characters per second of speech below which a region is re-decoded
 MIN_CHECK_S = 3.0       # regions shorter than this are not checked (short answers, pauses)
 TURN_SILENCE_MS = 400   # mono calls with a diarizer: pauses this long are candidate speaker turns
+PACK_S = 28.0           # regions of one channel are packed into windows of up to this much audio...
+PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
+TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
+PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whisper encodes 30 s per window)
 # ... and one speaker's pieces are joined again into regions of up to MAX_REGION_S. Joined up to
 # 10 s instead, long monologues kept 96.5 % / 91.2 % of their characters (16 kHz / 8 kHz) against
 # 79.4 % / 75.2 %, but the 5 clips lost: CER 22.2 % / 29.6 % against 14.8 % / 25.9 % (bench_asr)
@@ -66,16 +70,35 @@ class WhisperEngine:
         if sample_rate != self.sample_rate:
             raise ValueError(f"whisper needs {self.sample_rate} Hz audio, got {sample_rate}")
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        voices = None
+        voices, labels = None, None
         if diarizer is not None:
-            regions, voices = speaker_regions(audio, sample_rate, diarizer, self.options.min_silence_ms)
+            regions, voices, labels = _speaker_regions(audio, sample_rate, diarizer, self.options.min_silence_ms)
         else:
             regions = speech_regions(audio, sample_rate, min_silence_ms=self.options.min_silence_ms)
         if not regions:
             return []
-        texts = self._decode(audio, [ctx for _, ctx in regions], sample_rate)
-        # coverage: a region decoded to fewer characters than its speech holds lost words
-        # (Whisper stopped early): it is split at its quietest point and both parts decoded again
+        # one speaker's regions are packed together: a window never holds two voices
+        groups: dict[int, list[int]] = {}
+        for i in range(len(regions)):
+            groups.setdefault(labels[i] if labels else 0, []).append(i)
+        texts, ends = self._decode_packed(audio, regions, list(groups.values()), sample_rate)
+        # coverage: where Whisper's timestamps stop TAIL_S or more before a packed region's
+        # speech ends (it stopped early in the window, or skipped the region), the rest of the
+        # region is decoded again on its own and its text added
+        tails = [i for i, ((a, b), _) in enumerate(regions) if i in ends and b - ends[i] >= TAIL_S]
+        if tails:
+            rest = self._decode(audio, [(max(regions[i][0][0], ends[i] - 0.1), regions[i][1][1]) for i in tails],
+                                sample_rate)
+            for i, t in zip(tails, rest, strict=True):
+                texts[i] = texts[i] + t
+        # a region with fewer characters than its speech holds is decoded again on its own
+        again = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
+        if again:
+            alone = self._decode(audio, [regions[i][1] for i in again], sample_rate)
+            for i, t in zip(again, alone, strict=True):
+                if _chars(t) > _chars(texts[i]):
+                    texts[i] = t
+        # still short: split at its quietest point and both parts decoded again
         short = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
         if short:
             halves = [h for i in short for h in split_region(audio, sample_rate, *regions[i][0])]
@@ -86,6 +109,55 @@ class WhisperEngine:
                     texts[i] = again
         return [Segment(start=a, end=b, text=t, voice=None if voices is None else voices[i])
                 for i, (((a, b), _), t) in enumerate(zip(regions, texts, strict=True)) if t]
+
+    def _decode_packed(self, audio: np.ndarray, regions, groups: list[list[int]], sr: int
+                       ) -> tuple[list[str], dict[int, float]]:
+        """Text of each (from, to) span of `audio`. The spans of each group (one speaker's, in
+        time order) are packed into windows of up to PACK_S seconds, PACK_GAP_S of silence
+        apart, decoded with Whisper's timestamps (one encoder pass per window, several windows
+        per batch) and the text split back to the spans by those timestamps; a span alone in
+        its window is decoded as before, without timestamps. Returns the texts and, for each
+        packed span, the time (in `audio`) where Whisper's timestamps of its text end."""
+        spans = [ctx for _, ctx in regions]
+        near = [(max(lo, a - PACK_CONTEXT_S), min(hi, b + PACK_CONTEXT_S)) for (a, b), (lo, hi) in regions]
+        windows = [w for g in groups for w in pack_spans(audio, sr, [near[i] for i in g], index=g)]
+        texts = [""] * len(spans)
+        ends: dict[int, float] = {}
+        lone = [placed[0][0] for _, placed in windows if len(placed) == 1]
+        packed = [w for w in windows if len(w[1]) > 1]
+        for w0 in range(0, len(packed), BATCH_SIZE):
+            batch = packed[w0: w0 + BATCH_SIZE]
+            for (_, placed), pieces in zip(batch, self._generate([x for x, _ in batch]), strict=True):
+                for i, text in assign_text(pieces, placed):
+                    texts[i] += text
+                for i, ps, pe in placed:  # window time -> audio time
+                    last = max((min(e, pe) for s, e, t in pieces if t.strip() and s < pe and e > ps), default=ps)
+                    ends[i] = near[i][0] + max(0.0, last - ps)
+        if lone:
+            for i, t in zip(lone, self._decode(audio, [spans[i] for i in lone], sr), strict=True):
+                texts[i] = t
+        return [t.strip() for t in texts], ends
+
+    def _generate(self, windows: list[np.ndarray]) -> list[list[tuple[float, float, str]]]:
+        """(start, end, text) pieces of each window's decoding, times in the window."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        m, o = self.model, self.options
+        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=o.language or "zh")
+        prompt = m.get_prompt(tok, tok.encode(" " + o.initial_prompt.strip()) if o.initial_prompt else [],
+                              without_timestamps=False, hotwords=" ".join(o.hotwords) or None)
+        feats = np.stack([pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows])
+        extra = {k: v for k, v in self.decode_options.items()
+                 if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
+        results = m.model.generate(m.encode(feats), [list(prompt) for _ in windows], beam_size=o.beam_size,
+                                   max_length=m.max_length, suppress_blank=True,
+                                   suppress_tokens=get_suppressed_tokens(tok, [-1]), **extra)
+        out = []
+        for x, r in zip(windows, results, strict=True):
+            out.append(timed_pieces(r.sequences_ids[0], tok, len(x) / self.sample_rate))
+        return out
 
     def _decode(self, audio: np.ndarray, windows: list[tuple[float, float]], sr: int) -> list[str]:
         """Text of each (from, to) window, decoded on its own, several at a time (batched)."""
@@ -140,13 +212,20 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
 
 def speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = MIN_SILENCE_MS,
                     max_s: float = MAX_REGION_S):
+    """Regions of one speaker each (see _speaker_regions) and a voice embedding per region."""
+    regions, voices, _ = _speaker_regions(audio, sr, diarizer, min_silence_ms, max_s)
+    return regions, voices
+
+
+def _speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = MIN_SILENCE_MS,
+                     max_s: float = MAX_REGION_S):
     """Regions of one speaker each: pieces between TURN_SILENCE_MS pauses, labelled by the
     diarizer, joined while the speaker stays, the pause is under `min_silence_ms` and the region
     under `max_s`. `diarizer` is a function that returns the diarizer. Returns (regions as
-    speech_regions gives them, a voice embedding per region)."""
+    speech_regions gives them, a voice embedding per region, the speaker label of each region)."""
     pieces = speech_regions(audio, sr, min_silence_ms=min(TURN_SILENCE_MS, min_silence_ms))
     if len(pieces) < 2:
-        return pieces, None
+        return pieces, None, None
     spans = [span for span, _ in pieces]
     diarizer = diarizer()
     voices = [diarizer.embed(audio[int(a * sr): int(b * sr)]) for a, b in spans]
@@ -169,7 +248,76 @@ def speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = 
     weights = [np.array([spans[i][1] - spans[i][0] for i in g]) for g in groups]
     merged = [_unit(np.average(np.array([voices[i] for i in g]), axis=0, weights=w))
               for g, w in zip(groups, weights, strict=True)]
-    return regions, merged
+    return regions, merged, [labels[g[0]] for g in groups]
+
+
+def pack_spans(audio: np.ndarray, sr: int, spans: list[tuple[float, float]], limit_s: float = PACK_S,
+               gap_s: float = PACK_GAP_S, index: list[int] | None = None
+               ) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
+    """Windows of packed audio: (samples, [(span index, start, end in the window)]). The
+    (from, to) spans go in their order, `gap_s` of silence between two, a window holding up
+    to `limit_s` seconds; `index` numbers the spans (default 0, 1, ...)."""
+    index = list(range(len(spans))) if index is None else index
+    gap = np.zeros(int(gap_s * sr), dtype=np.float32)
+    windows, parts, placed, used = [], [], [], 0
+    for i, (a, b) in zip(index, spans, strict=True):
+        x = audio[int(a * sr): int(b * sr)]
+        if parts and used + len(gap) + len(x) > limit_s * sr:
+            windows.append((np.concatenate(parts), placed))
+            parts, placed, used = [], [], 0
+        if parts:
+            parts.append(gap)
+            used += len(gap)
+        placed.append((i, used / sr, (used + len(x)) / sr))
+        parts.append(x)
+        used += len(x)
+    if parts:
+        windows.append((np.concatenate(parts), placed))
+    return windows
+
+
+def timed_pieces(tokens: list[int], tok, duration: float) -> list[tuple[float, float, str]]:
+    """Whisper's output with timestamps as (start, end, text): text between two timestamp
+    tokens spans them; text after the last one (no closing timestamp) is given 0.25 s a
+    character, up to `duration`."""
+    out, text, start, last = [], [], 0.0, 0.0
+    for t in tokens:
+        if t >= tok.timestamp_begin:
+            last = (t - tok.timestamp_begin) * 0.02
+            if text:
+                out.append((start, last, tok.decode(text)))
+                text = []
+            start = last
+        elif t < tok.eot:
+            text.append(t)
+    if text:  # no closing timestamp: about 4 characters a second from where it starts
+        words = tok.decode(text)
+        out.append((start, min(max(duration, start), start + 0.25 * len(words.strip())), words))
+    return out
+
+
+def assign_text(pieces: list[tuple[float, float, str]], placed: list[tuple[int, float, float]]
+                ) -> list[tuple[int, str]]:
+    """(span index, text) for Whisper's timed pieces of one packed window: a piece goes to the
+    span it overlaps; a piece over several spans is shared out by overlap, characters in order;
+    one that overlaps none goes to the nearest span."""
+    out = []
+    for s, e, text in pieces:
+        text = text.strip()
+        if not text:
+            continue
+        over = [max(0.0, min(e, pe) - max(s, ps)) for _, ps, pe in placed]
+        if sum(over) <= 0:
+            mid = (s + e) / 2
+            k = min(range(len(placed)), key=lambda j: min(abs(mid - placed[j][1]), abs(mid - placed[j][2])))
+            out.append((placed[k][0], text))
+            continue
+        share = np.cumsum(over) / sum(over)
+        cuts = [0] + [int(round(c * len(text))) for c in share]
+        for (i, _, _), lo, hi in zip(placed, cuts[:-1], cuts[1:]):
+            if hi > lo:
+                out.append((i, text[lo:hi]))
+    return out
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
