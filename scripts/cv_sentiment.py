@@ -32,6 +32,7 @@ from voc.analyze.sentiment_data import training_set  # noqa: E402
 
 LABELS = list(sm.LABELS)
 OFFSETS = np.round(np.arange(-1.0, 2.01, 0.1), 2)
+POLARITY_OFFSETS = np.round(np.arange(-1.0, 1.01, 0.1), 2)
 TIE = 0.001  # macro-F1 differences below this are noise between folds
 
 
@@ -83,7 +84,7 @@ def domain_cv(texts, labels, src, recipes, kinds=("3-class", "reviews only")):
     out = {}
     with tm.one_blas_thread():
         for name, recipe in recipes.items():
-            row = {}
+            row, scan = {}, {}
             for d in DOMAINS:
                 for kind in kinds:
                     keep = (dom != d) & ((src == "review") if kind == "reviews only" else True)
@@ -92,12 +93,23 @@ def domain_cv(texts, labels, src, recipes, kinds=("3-class", "reviews only")):
                     model = tm.build(recipe, 3).fit([texts[i] for i in tr], y[tr])
                     q = model.predict_proba([texts[i] for i in te])
                     c = list(model.classes_)
-                    acc = ((q[:, c.index("positive")] > q[:, c.index("negative")]) == (y[te] == "positive")).mean()
+                    margin = np.log(q[:, c.index("positive")] + 1e-12) - np.log(q[:, c.index("negative")] + 1e-12)
+                    acc = ((margin > 0) == (y[te] == "positive")).mean()
                     row[f"{d} {kind}"] = round(float(acc), 4)
+                    # accuracy if log P(pos) - log P(neg) were shifted by c (a positive/negative prior)
+                    truth = y[te] == "positive"
+                    scan.setdefault(kind, {})[d] = [float(((margin + c > 0) == truth).mean()) for c in POLARITY_OFFSETS]
                     print(f"{name} {d} {kind}: {acc:.4f} ({len(te)} held out, {time.perf_counter() - t0:.0f} s)",
                           flush=True)
             for kind in kinds:
                 row[f"mean {kind}"] = round(float(np.mean([row[f"{d} {kind}"] for d in DOMAINS])), 4)
+                mean = np.mean([scan[kind][d] for d in DOMAINS], axis=0)
+                top = mean.max()
+                near = [i for i in range(len(mean)) if mean[i] >= top - TIE]
+                best = min(near, key=lambda i: abs(POLARITY_OFFSETS[i]))
+                row[f"polarity offset scan {kind}"] = {f"{c:+.1f}": round(float(a), 4)
+                                                      for c, a in zip(POLARITY_OFFSETS, mean)}
+                row[f"chosen polarity offset {kind}"] = float(POLARITY_OFFSETS[best])
             out[name] = row
     return out
 

@@ -106,6 +106,13 @@ def test_contact_centre_phrases(default_root):
     _, labels = m.predict(["请问信用卡怎么还款", "我想查一下这个月的账单", "您好，请问有什么可以帮您？",
                            "为了您的账户安全，需要核实一下您的身份"])
     assert labels == ["neutral"] * 4
+    # a calm report of something missing, failed or pending, or a cancellation, is a request (these
+    # phrasings are in no training template); impatience with anger or a threat is not
+    calm = ["贷款我不要了，怎么撤销申请", "手机上怎么找不到还款的地方", "钱还没到账，要等多久", "我的额度怎么没了",
+            "卡里没钱了扣款失败怎么办", "为什么我申请不了", "收不到短信验证码"]
+    assert m.predict(calm)[1] == ["neutral"] * len(calm)
+    angry = ["说了多少遍了还没到账，我要投诉你们！", "等了一个星期还没人处理，你们太不负责了"]
+    assert m.predict(angry)[1] == ["negative"] * 2
     # a filler clause does not water down what follows it
     assert m.predict(["好的，你们这是乱收费我要投诉"])[1] == ["negative"]
     many = m.positive(["服务很好"] * 50 + ["太差了"] * 50)
@@ -159,6 +166,23 @@ def test_train_sentiment_label_spellings(tmp_path, reviews, spellings):
     assert m["labels"] == ["negative", "positive"] and 0.6 < m["accuracy"] <= 1
     assert (tmp_path / "out" / tm.CARD_FILE).is_file()
     assert 0 < sentiment.load_sentiment(tmp_path / "out").positive(["太失望了"])[0] < 0.5
+
+
+def test_generated_lines_carry_their_template():
+    """Grouped CV (scripts/cv_sentiment.py) holds out whole templates: every line names its template,
+    one label per template; calm problem reports with 没/不 are neutral training lines."""
+    from voc.analyze import sentiment_data
+
+    texts, labels, groups = sentiment_data.service_lines(n_per_template=3, groups=True)
+    assert len(texts) == len(labels) == len(groups) == len(set(texts))
+    by_group: dict[str, set] = {}
+    for lab, g in zip(labels, groups):
+        by_group.setdefault(g, set()).add(lab)
+    assert all(len(v) == 1 for v in by_group.values())
+    calm = [t for t, g in zip(texts, groups) if g.startswith("nn")]
+    assert calm and sum(("没" in t or "不" in t) for t in calm) > len(calm) / 2
+    assert {labels[i] for i, g in enumerate(groups) if g.startswith("nn")} == {"neutral"}
+    assert sentiment_data.service_lines(n_per_template=3) == (texts, labels)
 
 
 def test_map_labels():
