@@ -388,3 +388,116 @@ def test_long_monologue_is_covered(tmp_path):
     assert len(strip_punct(t.text)) >= 0.9 * len(ref)
     assert all(u.end - u.start <= 10.5 for u in t.utterances)
     assert t.utterances[-1].end <= len(x) / 16000 - 0.15  # the 0.3 s pause at the end is not speech
+
+
+# -- packing: short regions of one speaker share a 30 s Whisper window ---------------------------
+
+def _two_clips(first: str, second: str, gap_s: float = 2.5):
+    """Two shared clips on one channel, `gap_s` of silence apart, and where each one plays."""
+    import numpy as np
+    from conftest import read_wav
+
+    a, b = read_wav(AUDIO / first)[0][0], read_wav(AUDIO / second)[0][0]
+    gap = np.zeros(int(gap_s * 16000), np.float32)
+    x = np.concatenate([a, gap, b])
+    return x, [(0.0, len(a) / 16000), ((len(a) + len(gap)) / 16000, len(x) / 16000)]
+
+
+def test_packing_places_each_span_once_in_order():
+    import numpy as np
+
+    from voc.asr.whisper import PACK_GAP_S, PACK_S, pack_spans
+
+    x, _ = _two_clips("asr_example.wav", "TEST_MEETING_T0000000001_S00000.wav")
+    spans = [(0.5, 5.5), (6.0, 8.0), (9.0, 18.0), (18.5, 19.4)]
+    windows = pack_spans(x, 16000, spans, index=[3, 4, 5, 6])
+    assert [i for _, placed in windows for i, _, _ in placed] == [3, 4, 5, 6]
+    for samples, placed in windows:
+        assert len(samples) <= PACK_S * 16000
+        for k, (i, ws, we) in enumerate(placed):
+            a, b = spans[i - 3]
+            assert np.array_equal(samples[round(ws * 16000): round(we * 16000)], x[int(a * 16000): int(b * 16000)])
+            if k:  # silence between two spans
+                assert ws - placed[k - 1][2] == pytest.approx(PACK_GAP_S, abs=1e-3)
+                assert not samples[round(placed[k - 1][2] * 16000) + 1: round(ws * 16000) - 1].any()
+    # 5 + 2 + 9 + 0.9 s and three gaps fit in one window; a limit of 10 s needs three
+    assert len(windows) == 1
+    assert len(pack_spans(x, 16000, spans, limit_s=10.0)) == 3
+
+
+def test_timestamps_split_text_back_to_the_spans(transcriber):
+    from voc.asr.whisper import assign_text, timed_pieces
+    from voc.audio import probe
+
+    tok_model = transcriber.engine_for(probe(AUDIO / "asr_example.wav")).model
+    from faster_whisper.tokenizer import Tokenizer
+
+    tok = Tokenizer(tok_model.hf_tokenizer, True, task="transcribe", language="zh")
+    ts = tok.timestamp_begin
+    tokens = [ts] + tok.encode("换一首歌") + [ts + 60, ts + 90] + tok.encode("欢迎大家") + [ts + 200, tok.eot]
+    pieces = timed_pieces(tokens, tok, 10.0)
+    assert pieces == [(0.0, 1.2, "换一首歌"), (1.8, 4.0, "欢迎大家")]
+    # no closing timestamp: 0.25 s a character from where it starts
+    assert timed_pieces([ts + 50] + tok.encode("体验"), tok, 10.0) == [(1.0, 1.5, "体验")]
+    placed = [(7, 0.0, 1.5), (9, 2.1, 4.5)]
+    assert assign_text(pieces, placed) == [(7, "换一首歌"), (9, "欢迎大家")]
+    # a piece over both spans is shared out by overlap, characters in order
+    assert assign_text([(0.5, 3.5, "一二三四")], placed) == [(7, "一二"), (9, "三四")]
+
+
+@pytest.mark.slow
+def test_packed_window_gives_each_region_its_own_words(transcriber):
+    """Two clips of one channel, 2.5 s apart (two regions), decoded in one packed window: each region gets its
+    own clip's words, and the timestamps reach each region's end (no tail to decode again)."""
+    from voc.asr.whisper import TAIL_S, pack_spans, speech_regions
+    from voc.audio import probe
+
+    first, second = "asr_example.wav", "BAC009S0764W0121.wav"
+    x, plays = _two_clips(first, second)
+    eng = transcriber.engine_for(probe(AUDIO / first))
+    regions = speech_regions(x, 16000)
+    assert len(regions) == 2
+    assert len(pack_spans(x, 16000, [ctx for _, ctx in regions])) == 1
+    texts, ends = eng._decode_packed(x, regions, [[0, 1]], 16000)
+    refs = references()
+    import opencc
+
+    cc = opencc.OpenCC("t2s")
+    for i, (clip, (lo, hi)) in enumerate(zip((first, second), plays)):
+        (a, b), _ = regions[i]
+        assert lo <= a < b <= hi + 0.1
+        assert cer([refs[clip]], [cc.convert(texts[i])]) < 0.35, (clip, texts)
+        assert b - ends[i] < TAIL_S, (ends, regions)
+
+
+@pytest.mark.slow
+def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):
+    """Coverage re-decoding: Whisper is made to stop after its first timed piece in every packed
+    window (what it does by itself on long regions, but not reproducibly on these clips). The
+    rest of each region is decoded again and every clip's words come back."""
+    import opencc
+
+    from voc.asr.whisper import WhisperEngine
+    from voc.audio import probe
+
+    first, second = "TEST_MEETING_T0000000001_S00000.wav", "asr_example.wav"
+    x, _ = _two_clips(first, second)
+    eng = transcriber.engine_for(probe(AUDIO / first))
+    stopped = []
+
+    def first_piece_only(windows):
+        out = WhisperEngine._generate(eng, windows)
+        stopped.extend(len(p) > 1 for p in out)
+        return [p[:1] for p in out]
+
+    eng._generate = first_piece_only
+    try:
+        segs = eng.transcribe(x, 16000)
+    finally:
+        del eng._generate
+    assert any(stopped)  # the meeting clip comes back in several timed pieces: some were dropped
+    refs = references()
+    text = opencc.OpenCC("t2s").convert("".join(s.text for s in segs))
+    ref = refs[first] + refs[second]
+    assert cer([ref], [text]) < 0.35, text
+    assert len(strip_punct(text)) >= 0.9 * len(ref)

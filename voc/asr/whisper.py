@@ -84,13 +84,24 @@ class WhisperEngine:
         texts, ends = self._decode_packed(audio, regions, list(groups.values()), sample_rate)
         # coverage: where Whisper's timestamps stop TAIL_S or more before a packed region's
         # speech ends (it stopped early in the window, or skipped the region), the rest of the
-        # region is decoded again on its own and its text added
-        tails = [i for i, ((a, b), _) in enumerate(regions) if i in ends and b - ends[i] >= TAIL_S]
-        if tails:
-            rest = self._decode(audio, [(max(regions[i][0][0], ends[i] - 0.1), regions[i][1][1]) for i in tails],
-                                sample_rate)
-            for i, t in zip(tails, rest, strict=True):
-                texts[i] = texts[i] + t
+        # region is decoded again and its text added: the rests packed again the same way, then
+        # what is still left on its own, without timestamps
+        todo = [i for i, ((a, b), _) in enumerate(regions) if i in ends and b - ends[i] >= TAIL_S]
+        for packed in (True, False):
+            if not todo:
+                break
+            rest = [((max(regions[i][0][0], ends[i] - 0.1), regions[i][0][1]),
+                     (max(regions[i][0][0], ends[i] - 0.1), regions[i][1][1])) for i in todo]
+            if packed:
+                by: dict[int, list[int]] = {}
+                for k, i in enumerate(todo):
+                    by.setdefault(labels[i] if labels else 0, []).append(k)
+                more, ends = self._decode_packed(audio, rest, list(by.values()), sample_rate)
+            else:
+                more, ends = self._decode(audio, [ctx for _, ctx in rest], sample_rate), {}
+            for k, i in enumerate(todo):
+                texts[i] = texts[i] + more[k]
+            todo = [i for k, i in enumerate(todo) if k in ends and regions[i][0][1] - ends[k] >= TAIL_S]
         # a region with fewer characters than its speech holds is decoded again on its own
         again = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
         if again:
@@ -186,12 +197,13 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
     ((start, end), (decode_from, decode_to)) in seconds.
 
     A pause of `min_silence_ms` ends a region and no region is longer than `max_s` (Silero cuts
-    a longer one at its last pause). Each region is decoded on its own, widened by up to
-    `context_s` of the surrounding audio (never past half the gap to a neighbour); the region
-    itself, padded by only `pad_ms`, gives the utterance times, so Whisper decodes without
-    timestamps. Measured on the shared clips this beats both bare faster-whisper and its
-    `vad_filter`, which joins regions into one stream: Whisper then often stops after the first
-    sentence, and in a stereo call whole turns went missing.
+    a longer one at its last pause). Each region is widened by up to `context_s` of the
+    surrounding audio (never past half the gap to a neighbour) for decoding; the region itself,
+    padded by only `pad_ms`, gives the utterance times, never Whisper's timestamps. Regions are
+    packed into shared windows (WhisperEngine._decode_packed); a region alone in its window is
+    decoded without timestamps. faster-whisper's own `vad_filter` joins regions into one
+    stream and its batched decoding drops text after the last timestamp: on a stereo call whole
+    turns went missing.
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
