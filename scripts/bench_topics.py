@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import logging
+import os
 import random
 import re
 import resource
@@ -248,6 +249,9 @@ def child(args) -> None:
         s = pipeline.fit(docs, TopicOptions(**json.loads(args.options)), out)
         res = {"step": "fit", "texts": len(docs), "topics": s["topics"],
                "outliers_clustered": s["outliers_clustered"],
+               "outliers": s["outliers"],
+               "fit_report": {k: v for k, v in s["result"].report.items()
+                              if k in ("sampled", "classifier_agreement", "noise", "reassigned")},
                "seconds": round(time.perf_counter() - t0, 1),
                "parts": {k: round(v, 1) for k, v in s["seconds"].items()}}
     else:
@@ -268,15 +272,20 @@ def child(args) -> None:
 
 def measured(cmd: list[str]) -> dict:
     """Run a child process; wall time and its peak RSS (getrusage of children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = ru0.ru_maxrss
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, max over children
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = ru.ru_maxrss  # KiB, max over children
+    # CPU seconds of the step: on a shared machine the wall time is several times this
+    cpu = ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime
     if p.returncode:
         raise SystemExit(f"child failed ({p.returncode}):\n{p.stderr[-3000:]}")
     res = json.loads(p.stdout.strip().splitlines()[-1])
-    res.update({"wall_s": round(wall, 1), "peak_rss_mib": round(peak / 1024),
+    res.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_avg": os.getloadavg()[0],
+                "peak_rss_mib": round(peak / 1024),
                 "peak_is_this_step": peak > before})
     return res
 

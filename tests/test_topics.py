@@ -460,3 +460,24 @@ def test_demo_scenarios_fall_into_topics_of_their_own_with_the_defaults():
         members = [scenario[d.id] for d, t in zip(docs, r.topics) if t == best]
         assert best != -1 and k / len(mine) > 0.5, (name, Counter(mine))
         assert members.count(name) / len(members) > 0.8, (name, Counter(members))
+
+
+def test_many_texts_are_clustered_on_a_sample_and_classified():
+    """Above cluster_limit distinct texts (LSA too) the topics come from a random sample and
+    every text gets one of them (or 未归类) from the TF-IDF classifier; the report says so."""
+    from voc.topics.model import fit_topics, sample_limit
+    from voc.topics.options import TopicOptions
+
+    texts = list(H.normalised())
+    opts = TopicOptions(cluster_limit=150)
+    assert sample_limit(opts, type("Lsa", (), {"kind": "lsa"})()) == 150
+    assert sample_limit(TopicOptions(cluster_limit=0), type("Lsa", (), {"kind": "lsa"})()) == 0
+    assert sample_limit(opts, type("E5", (), {"kind": "e5"})()) == 150
+    assert sample_limit(TopicOptions(), type("E5", (), {"kind": "e5"})()) == 6000
+    r = fit_topics(texts, opts)
+    assert r.report["sampled"] == 150 and r.report["texts"] == len(texts)
+    assert 0 <= r.report["classifier_agreement"] <= 1
+    assert len(r.topics) == len(texts) and set(r.topics) <= {-1, *r.model.topic_ids}
+    assert sum(row.size for row in r.table) == len(texts)
+    # the texts outside the sample get real topics, not all one
+    assert len(set(r.topics)) > 2

@@ -156,8 +156,9 @@ def fit_topics(texts: list[str], opts: TopicOptions | None = None, *,
                                          random_state=opts.random_state, min_df=opts.min_df,
                                          models_root=models_root)
     distinct = list(dict.fromkeys(texts))
-    if opts.embed_limit and getattr(embedder, "kind", "") != "lsa" and len(distinct) > opts.embed_limit:
-        return _fit_sampled(texts, distinct, opts, taxonomy, embedder, step)
+    limit = sample_limit(opts, embedder)
+    if limit and len(distinct) > limit:
+        return _fit_sampled(texts, distinct, opts, taxonomy, embedder, step, limit)
     secs: dict[str, float] = {}
     step(f"embedding {len(texts)} texts ({embedder.name})")
     t0 = clock()
@@ -218,12 +219,23 @@ def _coherence_floor(emb: np.ndarray, topics: np.ndarray) -> float | None:
     return round(float(np.quantile(cohs, 0.25)), 4) if cohs else None
 
 
-def _fit_sampled(texts, distinct, opts, taxonomy, embedder, step) -> FitResult:
-    """The fast path for many texts: topics are fitted on `embed_limit` distinct texts drawn
-    at random (each embedded by the sentence embedder), and every text then gets its topic (or
-    未归类) from a linear classifier over jieba TF-IDF trained on the sample's topics. The
-    report says how often the classifier agrees with the sample's own topics on texts it was
-    not trained on (a 20 % holdout of the sample)."""
+def sample_limit(opts: TopicOptions, embedder) -> int:
+    """How many distinct texts the topics are fitted on at most (0 = all): `cluster_limit`
+    for every embedder, and `embed_limit` too for a sentence embedder (LSA embeds 100,000
+    texts in seconds; UMAP's cost is what `cluster_limit` bounds)."""
+    limits = [opts.cluster_limit]
+    if getattr(embedder, "kind", "") != "lsa":
+        limits.append(opts.embed_limit)
+    limits = [n for n in limits if n]
+    return min(limits) if limits else 0
+
+
+def _fit_sampled(texts, distinct, opts, taxonomy, embedder, step, limit: int) -> FitResult:
+    """The fast path for many texts: topics are fitted on `limit` distinct texts drawn at
+    random (`sample_limit`: embedded by the embedder, clustered), and every text then gets its
+    topic (or 未归类) from a linear classifier over jieba TF-IDF trained on the sample's
+    topics. The report says how often the classifier agrees with the sample's own topics on
+    texts it was not trained on (a 20 % holdout of the sample)."""
     import time
     from dataclasses import replace
 
@@ -231,9 +243,10 @@ def _fit_sampled(texts, distinct, opts, taxonomy, embedder, step) -> FitResult:
     from sklearn.linear_model import SGDClassifier
 
     rng = np.random.default_rng(opts.random_state)
-    pick = sorted(rng.choice(len(distinct), opts.embed_limit, replace=False).tolist())
+    pick = sorted(rng.choice(len(distinct), limit, replace=False).tolist())
     sample = [distinct[i] for i in pick]
-    r = fit_topics(sample, replace(opts, embed_limit=0), taxonomy=taxonomy, embedder=embedder,
+    r = fit_topics(sample, replace(opts, embed_limit=0, cluster_limit=0), taxonomy=taxonomy,
+                   embedder=embedder,
                    on_step=step)
     t0 = time.perf_counter()
     step(f"assigning all {len(texts)} texts (TF-IDF classifier trained on the sample's topics)")

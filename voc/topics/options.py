@@ -25,6 +25,10 @@ class TopicOptions:
     # more distinct texts than this: the sentence embedder sees a random sample of this many,
     # a TF-IDF classifier trained on its topics gives the rest theirs (0 = embed every text)
     embed_limit: int = 6000
+    # more distinct texts than this, whatever the embedder: topics are fitted on a random sample
+    # of this many and the TF-IDF classifier gives the rest theirs (UMAP runs on one core and
+    # its cost grows faster than the texts: 100,000 texts took most of the 10 minutes)
+    cluster_limit: int = 20000
     mode: str = "free"
     taxonomy: str = ""  # YAML file; empty = the packaged voc/data/topics/taxonomy.yaml
     roles: list[str] = field(default_factory=lambda: ["customer"])
@@ -70,7 +74,8 @@ class TopicOptions:
                      "emerging_min_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"topics.{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("min_cluster_size", "min_samples", "nr_topics", "embed_limit"):
+        for name in ("min_cluster_size", "min_samples", "nr_topics", "embed_limit",
+                     "cluster_limit"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"topics.{name} must be 0 (auto) or more, got {getattr(self, name)}")
         if self.min_cluster_size == 1:
