@@ -8,7 +8,9 @@
     python scripts/bench_topics.py scale [--n 100000] [--assign 10000] [--out DIR]
         fit on n short texts resampled from the shared corpora, then assign a new night of
         texts to the saved model; each step in a fresh subprocess measured with
-        getrusage(RUSAGE_CHILDREN) (peak RSS) and wall time.
+        getrusage(RUSAGE_CHILDREN) (peak RSS, CPU seconds), wall time and the load average
+        (the machine is shared: wall time is several times the CPU time under load).
+        --options '{"cluster_limit": 0}' clusters every text instead of a 20,000 sample.
     python scripts/bench_topics.py celine [--embedding e5-small] [--select]
         issue 14's target: fit with the default options (k not given) on celine_train +
         celine_dev texts without labels, score celine_dev against its 6 categories: NMI, ARI,
