@@ -57,6 +57,8 @@ def test_fit_writes_the_contract_files(fitted_dir):
         assert (out / name).exists(), name
     # 3 to 7 topics over BLAS builds and seeds (docs/reproducibility.md)
     assert summary["texts"] == 300 and summary["topics"] >= 2 and summary["bad_rows"] == 0
+    rep = summary["fit_report"]  # --json carries the fit report: noise, reassigned, splits
+    assert rep["noise"] == summary["outliers_clustered"] and rep["noise"] - rep["reassigned"] == summary["outliers"]
     html = (out / "topics.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src\s*=\s*[\"']?(https?:)?//", html, re.I)
     assert json.dumps("信用卡")[1:-1] in html  # the per-product chart (JSON-escaped)
@@ -77,8 +79,12 @@ def test_headerless_csv_by_column_number(tmp_path):
     r = runner.invoke(app, ["topics", str(src), "--out", str(tmp_path / "o"), "--text-col", "0",
                             "--min-cluster-size", "8", "--no-store", "--embedding", "lsa"])
     assert r.exit_code == 0, r.output
-    header = (tmp_path / "o" / "assignments.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "id,topic,topic_label"
+    lines = (tmp_path / "o" / "assignments.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,topic,topic_label"
+    # the summary line says how many texts fit no topic, as assignments.csv holds them
+    unfit = sum(1 for row in lines[1:] if row.split(",")[1] == "-1")
+    assert re.search(rf"120 texts -> \d+ topics, {unfit} 未归类 \(\d+ outliers, \d+ joined their nearest topic\)",
+                     r.output), r.output
 
 
 def test_assign_a_new_night_with_emerging_topics(fitted_dir, tmp_path):

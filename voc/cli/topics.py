@@ -108,8 +108,19 @@ def fit(
                       models_root=models_dir(cfg), redact=cfg["privacy.redact"],
                       keep_last=cfg["privacy.keep_last"], on_note=lambda m: common.err(f"voc: {m}"),
                       on_step=None if as_json else lambda m: common.err(f"voc topics: {m}"))
-    _done(run, s, as_json, f"{s['texts']} texts -> {s['topics']} topics ({s['outliers_clustered']} "
-                           f"outliers before reduction) {common.timing(s['seconds_total'])} -> {out}")
+    _done(run, s, as_json, f"{s['texts']} texts -> {s['topics']} topics, {_fit_note(s)} "
+                           f"{common.timing(s['seconds_total'])} -> {out}")
+
+
+def _fit_note(s: dict) -> str:
+    """How the texts were placed: 未归类 left, noise that joined a topic, and a sampled fit."""
+    rep = s.get("fit_report") or {}
+    note = (f"{s['outliers']} 未归类 ({s['outliers_clustered']} outliers, "
+            f"{rep.get('reassigned', 0)} joined their nearest topic)")
+    if rep.get("sampled"):
+        note += (f"; topics found on a sample of {rep['sampled']:,} texts, the rest placed by a "
+                 f"classifier that agrees with the sample's topics on {rep['classifier_agreement']:.0%} held out")
+    return note
 
 
 @app.command("assign")

@@ -188,7 +188,7 @@ def fit(docs: list[Doc], opts: TopicOptions, out: str | Path, *, classes: list[s
     files.update(write_trends(out, rows, list(classes), freq, "话题分析"))
     return {"model_id": model.model_id, "texts": len(docs),
             "topics": len(model.topic_ids), "outliers_clustered": result.clustered.count(-1),
-            "outliers": result.topics.count(-1), "files": files, "rows": rows,
+            "outliers": result.topics.count(-1), "fit_report": result.report, "files": files, "rows": rows,
             "result": result, "model": model, "seconds": result.seconds}
 
 
