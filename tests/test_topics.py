@@ -28,6 +28,18 @@ def test_tokens_drop_fillers_greetings_script_and_numbers():
     assert not {"嗯", "那个", "就是", "您好", "请问", "谢谢", "2022", "300", "年", "月"} & set(words)
 
 
+
+def test_tokens_drop_people_s_names_but_keep_words_that_start_with_a_surname():
+    from voc.text.normalize import normalize
+    from voc.topics.embed import topic_tokens
+
+    # names said during verification (unknown to jieba, or rare entries tagged nr) never become
+    # topic keywords; dictionary words that start with a surname character stay
+    words = set(topic_tokens(normalize("我叫韩晓燕，李文博是我老公，欧阳明也办了，王先生说白金卡在"
+                                       "高原地区网点周末营业，张家口也有金卡")))
+    assert not {"韩晓燕", "李文博", "欧阳明", "王先生"} & words
+    assert {"白金卡", "高原地区", "网点", "周末", "张家口", "金卡"} <= words
+
 def test_options_are_checked_and_name_the_choices():
     from voc.config import load_settings
     from voc.topics.options import TopicOptions
