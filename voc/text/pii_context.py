@@ -8,7 +8,9 @@ full-width folded, spoken digits as Arabic digits) and returns (start, end, kind
   person-name tag (`nr`) says how long the name is, and alone confirms weak cues (我是, 本人,
   客户 + a name ending the clause); it only runs on a short window at a cue, cached. The
   title stays: 王先生 becomes [姓名]先生, so a QA reader still sees how the agent addressed
-  the customer; 先生/女士 alone and 客户经理 are never touched.
+  the customer; 先生/女士 alone and 客户经理 are never touched. A clause of its own that jieba
+  does not know as a common word, said right before an ID, card or phone number, is a name too
+  (陈娟，后四位是8624: how customers answer the verification question).
 - `address`: a street and house number (桂林路23号) near a home cue (地址是, 住在, 家住, 寄到 …)
   or with a flat, building or room number (3栋2单元501室); an estate with a flat number
   (阳光小区3栋2单元501); a village after its town (李楼乡王庄村3组); with the district, town,
@@ -149,10 +151,40 @@ def _single(text: str, i: int) -> bool:
     return False
 
 
+# a name said for verification: a clause of its own right before an ID, card or phone number,
+# as customers answer 请问您的姓名和身份证后四位 (…，李佳琪，身份证号是… / 陈娟，后四位是8624)
+_VERIFY = re.compile(rf"(?:^|(?<=[，。！？、,.!?；;：:\s…]))(?P<n>(?:{_SUR})[{_HAN}]{{1,2}})"
+                     r"(?=[，。、,.\s…]+(?:身份证|证件号|后四位|后4位|尾号|卡号|手机号|"
+                     r"(?:[0-9]{4}|[0-9]{11}|[0-9]{15,19}|[0-9]{17}[Xx])(?![0-9.年月日号元块万%])))")
+VERIFY_GATE = re.compile(r"身份证|证件号|后四位|后4位|尾号|卡号|手机号|[0-9]{4}")
+
+
+def _verified_name(word: str) -> bool:
+    """Whether a clause said before an ID or card number is a person's name: jieba does not know
+    it as a common word (周一, 方便, 全部, 张家口 and 王府井 are words; 高宇航, 李明 and 陈娟 are
+    not, or are rare entries tagged as a person)."""
+    import jieba
+
+    if word[0] in _AMBIGUOUS:
+        return False  # 全还完，11781: surnames that are more often a word of their own
+    cut = _posseg(word)
+    if cut and cut[0][0] == word[:_surname_len(word, 0)]:
+        return True  # jieba leaves the surname alone (周/国庆, 黄/宇航): a given name it reads as a word
+    for w, flag in cut:
+        if len(w) >= 2 and jieba.dt.FREQ.get(w, 0) >= _COMMON and not _person(w, flag):
+            return False
+        if len(w) >= 2 and flag.startswith(("ns", "nt", "nz")) and jieba.dt.FREQ.get(w, 0):
+            return False
+    return True
+
+
 def find_names(text: str) -> list[tuple[int, int, str]]:
     import jieba
 
     out = []
+    if VERIFY_GATE.search(text):
+        out += [(m.start("n"), m.end("n"), "name") for m in _VERIFY.finditer(text)
+                if _verified_name(m.group("n"))]
     for m in _CUE.finditer(text):
         start = m.end()
         if m.group("strong") and m.group("strong").startswith(("名字", "叫做")) and \
@@ -289,7 +321,7 @@ def find_context(text: str, scan: str) -> list[tuple[int, int, str]]:
     """Names, addresses, WeChat/QQ ids and plates; each finder runs only when a gate regex finds
     its cue words (this runs on every utterance of a nightly batch)."""
     out = []
-    if _NAME_GATE.search(text):
+    if _NAME_GATE.search(text) or VERIFY_GATE.search(text):
         out += find_names(text)
     if _ADDRESS_GATE.search(scan):
         out += find_addresses(text, scan)
