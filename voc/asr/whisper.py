@@ -23,13 +23,13 @@ MIN_SILENCE_MS = 2000   # a pause this long ends a region (asr.min_silence_ms; 4
 MIN_CPS = 2.0           # decoded characters per second of speech below which a region is re-decoded
 MIN_CHECK_S = 3.0       # regions shorter than this are not checked (short answers, pauses)
 TURN_SILENCE_MS = 400   # mono calls with a diarizer: pauses this long are candidate speaker turns
-PACK_S = 28.0           # regions of one channel are packed into windows of up to this much audio...
-PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
-TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
-PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whisper encodes 30 s per window)
 # ... and one speaker's pieces are joined again into regions of up to MAX_REGION_S. Joined up to
 # 10 s instead, long monologues kept 96.5 % / 91.2 % of their characters (16 kHz / 8 kHz) against
 # 79.4 % / 75.2 %, but the 5 clips lost: CER 22.2 % / 29.6 % against 14.8 % / 25.9 % (bench_asr)
+PACK_S = 28.0           # one speaker's regions are packed into windows of up to this much audio...
+PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whisper encodes 30 s per window)
+PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
+TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
 
 
 class WhisperEngine:
@@ -157,7 +157,7 @@ class WhisperEngine:
 
         m, o = self.model, self.options
         tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=o.language or "zh")
-        prompt = m.get_prompt(tok, tok.encode(" " + o.initial_prompt.strip()) if o.initial_prompt else [],
+        prompt = m.get_prompt(tok, tok.encode(o.initial_prompt) if o.initial_prompt else [],
                               without_timestamps=False, hotwords=" ".join(o.hotwords) or None)
         feats = np.stack([pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows])
         extra = {k: v for k, v in self.decode_options.items()
