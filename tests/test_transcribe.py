@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import AUDIO, CALL_TURNS, references
@@ -471,6 +472,22 @@ def test_packed_window_gives_each_region_its_own_words(transcriber):
         assert cer([refs[clip]], [cc.convert(texts[i])]) < 0.35, (clip, texts)
         assert b - ends[i] < TAIL_S, (ends, regions)
 
+
+@pytest.mark.slow
+def test_packed_windows_tell_the_language_when_none_is_set():
+    """asr.language empty: a packed window is decoded in the language Whisper detects (Chinese
+    here), not in a fixed one."""
+    from voc.asr.whisper import speech_regions
+    from voc.audio import probe
+    from voc.transcribe import Transcriber
+
+    first, second = "asr_example.wav", "BAC009S0764W0121.wav"
+    x, _ = _two_clips(first, second)
+    eng = Transcriber(load_settings({"asr.engine": "whisper", "asr.language": ""}), "whisper"
+                      ).engine_for(probe(AUDIO / first))
+    assert not eng.options.language
+    texts, _ = eng._decode_packed(x, speech_regions(x, 16000), [[0, 1]], 16000)
+    assert all(len(re.findall(r"[\u4e00-\u9fff]", t)) >= 5 for t in texts), texts
 
 @pytest.mark.slow
 def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):

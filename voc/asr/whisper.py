@@ -156,7 +156,9 @@ class WhisperEngine:
         from faster_whisper.transcribe import get_suppressed_tokens
 
         m, o = self.model, self.options
-        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=o.language or "zh")
+        # asr.language empty: Whisper tells the language from the batch's first window
+        language = o.language or m.detect_language(audio=windows[0])[0]
+        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=language)
         prompt = m.get_prompt(tok, tok.encode(o.initial_prompt) if o.initial_prompt else [],
                               without_timestamps=False, hotwords=" ".join(o.hotwords) or None)
         feats = np.stack([pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows])
