@@ -135,14 +135,17 @@ def test_labels_are_bank_words_or_a_phrase_never_a_unit_or_function_word():
 # -- fit --------------------------------------------------------------------------------------
 
 
-# The fit is seeded, but UMAP turns last-bit float differences (BLAS build, thread count,
-# numba's target CPU) into other topics (docs/reproducibility.md), so the fit test asserts what
-# a fit may not lose, with room: measured with e5-small on these 300 texts (seed 42): 7 topics,
-# NMI 0.186 against the people's categories (0.058 the best of 200 shuffles), 9.7 % 未归类,
-# the largest topic 25 %, the topic richest in 催收行为类 holding 65 % of them (base 18 %) and
-# named 催收投诉.
+# The fit is seeded, but UMAP turns last-bit float differences (numba's target CPU, BLAS build,
+# thread count) into other topics (docs/reproducibility.md), so the fit test asserts what a fit
+# may not lose, with room: measured with e5-small on these 300 texts (seed 42, 2026-12-07):
+# 5 topics, NMI 0.171 against the people's categories (0.049 the best of 200 shuffles), 0 未归类,
+# the largest topic 28 %, the topic richest in 催收行为类 named 催收投诉, 77 % of it 催收行为类
+# (base 22 %) and holding 46 of the 67 催收行为类 texts; seeds 0-4 and NUMBA_CPU_NAME=generic
+# gave 5-7 topics, NMI over chance 0.098-0.143, 0-14 未归类. NMI_OVER_CHANCE was 0.03: its room
+# from the worst of those (0.068) was only 1.5x their spread (0.045); at 0.02 it is 1.7x, and the
+# topics must still beat the best of 200 shuffles.
 N_TOPICS = range(2, 13)
-NMI_OVER_CHANCE = 0.03
+NMI_OVER_CHANCE = 0.02
 
 
 def test_fit_finds_readable_chinese_topics_on_real_complaints():
@@ -176,7 +179,14 @@ def test_fit_finds_readable_chinese_topics_on_real_complaints():
     share = {t: (y[topics == t] == 0).mean() for t in rows}
     richest = max(share, key=share.get)
     assert rows[richest].label.startswith(("催收投诉｜", "贷款与逾期｜")), (rows[richest].label, share)
-    assert share[richest] > 2 * (y == 0).mean(), share
+    # what may not be lost: most collection complaints land in that topic (46-51 of 67 over the
+    # settings and seeds measured; a random topic of its size would hold about a quarter) and it
+    # is clearly richer in them than the whole. Its share over the base moved 2.79-3.43 with the
+    # topic's size (60-67 texts at 5 topics, 71-78 at 7), so the old bound of 2x the base had a room
+    # (0.79) of only 1.2x that spread: the enrichment bound is 1.5x (room 2x the spread).
+    held = ((topics == richest) & (y == 0)).sum() / (y == 0).sum()
+    assert held >= 0.5, (held, share)
+    assert share[richest] > 1.5 * (y == 0).mean(), share
     assert all(row.representative for row in r.table if row.topic != -1)
     assert r.label(r.topics[0]) == m.label(r.topics[0])
 
@@ -227,8 +237,8 @@ def test_saved_model_is_safetensors_and_assigns_like_the_fitted_one():
 
 def test_emerging_topic_from_texts_no_topic_fits():
     """Complaints about late food delivery are new to a bank-complaint model: many fit no topic
-    (48 % to 55 % over 13 BLAS settings, up to 78 % over other seeds), the bank's own texts
-    rarely do (5 % to 10 %), and the unfit ones group into one emerging topic."""
+    (47 % to 57 % over the BLAS and numba settings and seeds 0-4, docs/reproducibility.md), the
+    bank's own texts rarely do (0 % to 3 %), and the unfit ones group into one emerging topic."""
     from voc.text.normalize import normalize
     from voc.topics.assign import assign_texts
 
