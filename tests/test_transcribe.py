@@ -473,6 +473,39 @@ def test_packed_window_gives_each_region_its_own_words(transcriber):
         assert b - ends[i] < TAIL_S, (ends, regions)
 
 
+def test_repetition_loops_are_found_and_cut():
+    from voc.asr.whisper import looping, unloop
+
+    assert looping("首先呢各位各位各位各位各位各位各位。") and unloop("首先呢各位各位各位各位各位各位各位。") == "首先呢各位。"
+    # what people say twice or three times, and digits, are not loops
+    for text in ("对对对，谢谢谢谢", "好的好的好的", "转账1000000元", "卡号6666666666666666"):
+        assert not looping(text) and unloop(text) == text
+
+
+@pytest.mark.slow
+def test_a_packed_region_that_loops_is_decoded_again_alone(transcriber, monkeypatch):
+    """Whisper's timestamped decoding of a packed window can run into a loop: that region is
+    read again on its own (real model, real clips; the loop is put into the packed output)."""
+    from voc.asr.whisper import WhisperEngine, looping, speech_regions
+    from voc.audio import probe
+
+    first, second = "asr_example.wav", "BAC009S0764W0121.wav"
+    x, _ = _two_clips(first, second)
+    eng = transcriber.engine_for(probe(AUDIO / first))
+    real = WhisperEngine._generate
+
+    def loop_the_second(self, windows):
+        out = real(self, windows)
+        return [[*pieces[:-1], (pieces[-1][0], pieces[-1][1], "各位" * 20)] for pieces in out]
+
+    monkeypatch.setattr(WhisperEngine, "_generate", loop_the_second)
+    texts, ends = eng._decode_packed(x, speech_regions(x, 16000), [[0, 1]], 16000)
+    assert not any(looping(t) for t in texts) and 1 not in ends
+    refs = references()
+    import opencc
+
+    assert cer([refs[second]], [opencc.OpenCC("t2s").convert(texts[1])]) < 0.35, texts
+
 @pytest.mark.slow
 def test_packed_windows_tell_the_language_when_none_is_set():
     """asr.language empty: a packed window is decoded in the language Whisper detects (Chinese

@@ -9,6 +9,7 @@ model's text as it is.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +145,14 @@ class WhisperEngine:
                 for i, ps, pe in placed:  # window time -> audio time
                     last = max((min(e, pe) for s, e, t in pieces if t.strip() and s < pe and e > ps), default=ps)
                     ends[i] = near[i][0] + max(0.0, last - ps)
-        if lone:
-            for i, t in zip(lone, self._decode(audio, [spans[i] for i in lone], sr), strict=True):
+        # a packed region whose text loops (各位各位各位…, Whisper's repetition failure with
+        # timestamps) is decoded again on its own (where a loop left is cut to one copy)
+        looped = [i for i in ends if looping(texts[i])]
+        for i in looped:
+            ends.pop(i)  # no tail to decode again: the region is read anew
+        if lone or looped:
+            again = lone + looped
+            for i, t in zip(again, self._decode(audio, [spans[i] for i in again], sr), strict=True):
                 texts[i] = t
         return [t.strip() for t in texts], ends
 
@@ -185,7 +192,7 @@ class WhisperEngine:
         texts = [""] * len(windows)
         for p in pieces:
             texts[index[p.seek]] += p.text.strip()
-        return texts
+        return [unloop(t) for t in texts]
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,
@@ -340,6 +347,21 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def _chars(text: str) -> int:
     return sum(1 for c in text if c.isalnum())
+
+
+# a unit of 1-8 characters, digits excepted (amounts: 1000000元), said 6 times or more in a row
+_LOOP = re.compile(r"(\D{1,8}?)\1{5,}")
+
+
+def looping(text: str) -> bool:
+    """Whether Whisper's text runs into a repetition loop: one unit of 1-8 characters six or
+    more times in a row (各位各位各位…). People repeat a word two or three times (对对对, 谢谢谢谢)."""
+    return bool(_LOOP.search(text))
+
+
+def unloop(text: str) -> str:
+    """The text with every such loop cut to one copy of its unit."""
+    return _LOOP.sub(r"\1", text)
 
 
 def under_covered(text: str, speech_s: float) -> bool:
