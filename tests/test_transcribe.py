@@ -473,6 +473,40 @@ def test_packed_window_gives_each_region_its_own_words(transcriber):
         assert b - ends[i] < TAIL_S, (ends, regions)
 
 
+def test_a_region_starts_where_its_speech_starts_not_where_silero_wakes_up(tmp_path):
+    """The meeting clip 0.3 s after another clip: Silero at 0.5 wakes up 1.0 s (16 kHz) and 2.15 s
+    (8 kHz μ-law) after its speech starts, and those words were in no region. The onset pass moves
+    the start back; a pause between two regions is never bridged."""
+    import subprocess
+
+    import numpy as np
+    from conftest import read_wav
+
+    from voc.asr.whisper import _earlier_onsets, speech_regions
+    from voc.audio import load
+
+    # pure: a start moves back into its own loose onset, not over a pause the loose pass bridged
+    assert _earlier_onsets([(0.8, 5.3), (8.1, 11.0)], [(0.8, 5.4), (6.8, 11.4)]) == [(0.8, 5.3), (6.8, 11.0)]
+    assert _earlier_onsets([(0.8, 5.3), (8.1, 11.0)], [(0.8, 11.4)]) == [(0.8, 5.3), (8.1, 11.0)]
+    assert _earlier_onsets([(9.0, 11.0)], [(5.0, 11.4)]) == [(6.5, 11.0)]  # at most ONSET_LOOKBACK_S
+
+    a = read_wav(AUDIO / "asr_example.wav")[0][0]
+    b = read_wav(AUDIO / "TEST_MEETING_T0000000001_S00000.wav")[0][0]
+    x = np.concatenate([a, np.zeros(int(0.3 * 16000), np.float32), b])
+    onset = (len(a) + 0.3 * 16000) / 16000 + speech_regions(b, 16000)[0][0][0]  # where the clip alone starts
+    wav, ulaw = tmp_path / "two.wav", tmp_path / "two_8k.wav"
+    import soundfile as sf
+
+    sf.write(wav, x, 16000, subtype="PCM_16")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "8000", "-acodec", "pcm_mulaw", str(ulaw)],
+                   check=True)
+    # measured: 16 kHz 0.3 s after the onset (Silero at 0.5 alone: 1.0 s), 8 kHz μ-law 0.8 s (2.15 s)
+    for f, late in ((wav, 0.5), (ulaw, 1.2)):
+        y = load(f)[1][0]
+        second = [r for (r, _) in speech_regions(y, 16000, min_silence_ms=400) if r[1] > onset + 1][0]
+        print(f.name, "onset", round(onset, 2), "region starts", second[0])
+        assert second[0] <= onset + late, (f.name, second, onset)
+
 def test_repetition_loops_are_found_and_cut():
     from voc.asr.whisper import looping, unloop
 

@@ -31,6 +31,8 @@ PACK_S = 28.0           # one speaker's regions are packed into windows of up to
 PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whisper encodes 30 s per window)
 PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
 TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
+ONSET_THRESHOLD = 0.25  # a region starts where Silero's probability first passed this, not 0.5 ...
+ONSET_LOOKBACK_S = 2.5  # ... at most this much earlier: Silero starts late after a short pause
 
 
 class WhisperEngine:
@@ -213,14 +215,24 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
     decoded without timestamps. faster-whisper's own `vad_filter` joins regions into one
     stream and its batched decoding drops text after the last timestamp: on a stereo call whole
     turns went missing.
+
+    Onset: Silero starts a region late when speech follows other speech after a short pause (the
+    meeting clip after another clip, 0.3 s apart: its first 1.0 s at 16 kHz and 2.15 s at 8 kHz
+    μ-law were in no region; 0.3 s and 0.8 s with the onset pass). A region's start moves back to where a second pass at
+    ONSET_THRESHOLD finds that speech starting, by at most ONSET_LOOKBACK_S (_earlier_onsets).
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    found = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=max_s, speech_pad_ms=pad_ms,
-                                                    min_silence_duration_ms=min_silence_ms),
-                                  sampling_rate=sample_rate)
+    def vad(threshold: float) -> list[tuple[float, float]]:
+        found = get_speech_timestamps(audio, VadOptions(threshold=threshold, max_speech_duration_s=max_s,
+                                                        speech_pad_ms=pad_ms, min_silence_duration_ms=min_silence_ms),
+                                      sampling_rate=sample_rate)
+        return [(r["start"] / sample_rate, r["end"] / sample_rate) for r in found]
+
     total = len(audio) / sample_rate
-    spans = [(r["start"] / sample_rate, r["end"] / sample_rate) for r in found]
+    spans = vad(0.5)
+    if spans:
+        spans = _earlier_onsets(spans, vad(ONSET_THRESHOLD))
     out = []
     for i, (a, b) in enumerate(spans):
         room_before = (a - spans[i - 1][1]) / 2 if i else a
@@ -228,6 +240,25 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
         lo = max(0.0, a - min(context_s, room_before))
         hi = min(total, b + min(context_s, room_after))
         out.append(((round(a, 2), round(b, 2)), (lo, hi)))
+    return out
+
+
+def _earlier_onsets(spans: list[tuple[float, float]], loose: list[tuple[float, float]]
+                    ) -> list[tuple[float, float]]:
+    """`spans` (Silero at 0.5) with each start moved back to the start of the `loose` span
+    (a lower threshold) that holds it, by at most ONSET_LOOKBACK_S. Only an onset of its own
+    counts: a loose span that began before the end of the span before bridges a real pause
+    (the lower threshold hears breath and echo there), and the pause is kept."""
+    out = []
+    for a, b in spans:
+        start = a
+        prev = out[-1][1] if out else 0.0
+        for la, lb in loose:
+            if la < a < lb:
+                if la >= prev:
+                    start = max(la, a - ONSET_LOOKBACK_S)
+                break
+        out.append((start, b))
     return out
 
 
