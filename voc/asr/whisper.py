@@ -218,8 +218,9 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
 
     Onset: Silero starts a region late when speech follows other speech after a short pause (the
     meeting clip after another clip, 0.3 s apart: its first 1.0 s at 16 kHz and 2.15 s at 8 kHz
-    μ-law were in no region; 0.3 s and 0.8 s with the onset pass). A region's start moves back to where a second pass at
-    ONSET_THRESHOLD finds that speech starting, by at most ONSET_LOOKBACK_S (_earlier_onsets).
+    μ-law were in no region; 0.3 s and 0.8 s with the onset pass). A region's start moves back
+    to where a second pass at ONSET_THRESHOLD finds that speech starting, by at most
+    ONSET_LOOKBACK_S (_earlier_onsets).
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
