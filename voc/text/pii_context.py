@@ -112,6 +112,17 @@ def _person(word: str, flag: str) -> bool:
     return flag.startswith("nr") and bool(_surname_len(word, 0)) and jieba.dt.FREQ.get(word, 0) < _COMMON
 
 
+def name_like(word: str) -> bool:
+    """A word that starts with a surname and is either unknown to jieba's dictionary (韩晓燕,
+    李文博: what its HMM makes of a name) or a rare entry tagged as a person (欧阳明, 王先生; see
+    `_person`). Keeps names out of topic keywords (voc.topics.embed)."""
+    sur = _surname_len(word, 0)
+    if not 2 <= len(word) <= 4 or not sur or (sur == 2 and len(word) < 3) or (sur == 1 and len(word) > 3):
+        return False
+    jieba, tags = _jieba_tags()
+    return not jieba.dt.FREQ.get(word) or _person(word, tags.get(word, ""))
+
+
 def _name_after(text: str, i: int, strong: bool) -> int:
     """End of a name starting at `i` (a surname), or `i` when there is none."""
     import jieba

@@ -45,35 +45,17 @@ def _stop() -> frozenset[str]:
     return load_stopwords() | load_stopwords(TOPIC_STOPWORDS)
 
 
-def person_name(word: str, freq: dict, tags: dict) -> bool:
-    """A word that starts with a surname and is either unknown to jieba's dictionary (韩晓燕,
-    李文博: what its HMM makes of a name) or a rare entry tagged as a person (欧阳明, 王先生):
-    never a topic word. Customers say their names while being verified, and a name among a
-    topic's keywords is both noise and customer data on a dashboard that claims to be redacted.
-    The rest it drops are segmentation fragments (张卡 of 这张卡, 全是): 0.3 % of celine_train's
-    tokens."""
-    from voc.text.pii_context import _COMMON, SURNAMES_1, SURNAMES_2
-
-    if not 2 <= len(word) <= 4:
-        return False
-    n = freq.get(word) or 0
-    if n >= _COMMON or (n and not tags.get(word, "").startswith("nr")):
-        return False
-    if word[:2] in SURNAMES_2:
-        return len(word) >= 3
-    return len(word) <= 3 and word[0] in SURNAMES_1
-
-
 @functools.lru_cache(maxsize=1 << 17)
 def _cached_tokens(text: str) -> tuple[str, ...]:
     from voc.text.normalize import tokenize
-    from voc.text.pii_context import _jieba_tags
+    from voc.text.pii_context import name_like
 
     stop = _stop()
-    jieba, tags = _jieba_tags()
+    # people's names (verified customers' names were among the demo's keywords, on a page that
+    # says it is redacted); the rest it drops are fragments (张卡 of 这张卡): 0.3 % of celine_train
     return tuple(w for w in tokenize(text, stopwords=False)
                  if w not in stop and w.lower() not in stop and not _NOISE.fullmatch(w)
-                 and not person_name(w, jieba.dt.FREQ, tags))
+                 and not name_like(w))
 
 
 def topic_tokens(text: str) -> list[str]:
