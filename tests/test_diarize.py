@@ -113,6 +113,6 @@ def test_one_speakers_pieces_join_back_into_the_long_regions(diarizer):
     plain = [span for span, _ in speech_regions(x, 16000)]
     pieces = speech_regions(x, 16000, min_silence_ms=400)
     assert len(pieces) > len(plain)
-    regions, voices = speaker_regions(x, 16000, lambda: diarizer)
+    regions, voices, _ = speaker_regions(x, 16000, lambda: diarizer)
     assert [span for span, _ in regions] == plain
     assert len(voices) == len(regions) and all(abs(np.linalg.norm(v) - 1) < 1e-3 for v in voices)

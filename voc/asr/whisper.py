@@ -75,7 +75,7 @@ class WhisperEngine:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         voices, labels = None, None
         if diarizer is not None:
-            regions, voices, labels = _speaker_regions(audio, sample_rate, diarizer, self.options.min_silence_ms)
+            regions, voices, labels = speaker_regions(audio, sample_rate, diarizer, self.options.min_silence_ms)
         else:
             regions = speech_regions(audio, sample_rate, min_silence_ms=self.options.min_silence_ms)
         if not regions:
@@ -265,13 +265,6 @@ def _earlier_onsets(spans: list[tuple[float, float]], loose: list[tuple[float, f
 
 def speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = MIN_SILENCE_MS,
                     max_s: float = MAX_REGION_S):
-    """Regions of one speaker each (see _speaker_regions) and a voice embedding per region."""
-    regions, voices, _ = _speaker_regions(audio, sr, diarizer, min_silence_ms, max_s)
-    return regions, voices
-
-
-def _speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = MIN_SILENCE_MS,
-                     max_s: float = MAX_REGION_S):
     """Regions of one speaker each: pieces between TURN_SILENCE_MS pauses, labelled by the
     diarizer, joined while the speaker stays, the pause is under `min_silence_ms` and the region
     under `max_s`. `diarizer` is a function that returns the diarizer. Returns (regions as
