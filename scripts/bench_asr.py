@@ -23,6 +23,7 @@ characters that the alignment matches to a decoded character (1 - deletions / re
 
     .venv/bin/python scripts/bench_asr.py [--repeat 1] [--out bench_asr.json] [--old /tmp/voc-old]
         [--min-silence-ms 2000]   (voc's asr.min_silence_ms; 2000 is the default setting)
+        [--texts voc_records.json]   (voc's records by file name, to diff two runs)
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--old", type=Path, default=None, help="an older voc source tree to run on the clips")
     ap.add_argument("--min-silence-ms", type=int, default=MIN_SILENCE_MS, help="asr.min_silence_ms for voc")
+    ap.add_argument("--texts", type=Path, default=None, help="write voc's records (by file name) here")
     args = ap.parse_args()
     globals()["MIN_SILENCE_MS"] = args.min_silence_ms
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,6 +256,8 @@ def main() -> None:
     for p in paths:
         groups.setdefault(files[p]["group"], []).append(p)
     text = {p: voc[p]["text"] if p in voc else "" for p in paths}
+    if args.texts:  # to diff two runs' output file by file
+        args.texts.write_text(json.dumps({Path(p).name: voc.get(p) for p in paths}, ensure_ascii=False, indent=1))
     failed = [p for p in paths if p not in voc]
     v, b, v1 = (statistics.median(walls[k]) for k in ("voc", "bare", "voc_speakers1"))
     result = {"files": len(paths), "audio_s": round(dur, 1), "repeat": args.repeat, "voc_failed": failed,

@@ -590,3 +590,58 @@ def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):
     print(f"after re-decoding: CER {cer([ref], [text]):.3f}, {len(strip_punct(text))} of {len(ref)} characters")
     assert cer([ref], [text]) < 0.40, text
     assert len(strip_punct(text)) >= 0.9 * len(ref)
+
+
+def test_lockstep_runs_the_calls_of_member_threads_together():
+    """Files in threads: a member's model call waits for every other member's, then all calls
+    with one key run as one list (one batch) and each caller gets its own part or the error."""
+    import threading
+    import time
+
+    from voc.asr.whisper import Lockstep
+
+    ls, seen, out = Lockstep(), [], {}
+    ready = threading.Barrier(3)
+
+    def fn(key, items):
+        seen.append((key, list(items)))
+        if key == "bad":
+            raise ValueError("boom")
+        return [x * 10 for x in items]
+
+    def work(name, items, delay, key="k"):
+        with ls.member():
+            ready.wait()
+            time.sleep(delay)
+            try:
+                out[name] = ls.run(fn, key, items)
+            except ValueError as e:
+                out[name] = str(e)
+
+    threads = [threading.Thread(target=work, args=a) for a in
+               (("a", [1, 2], 0.4), ("b", [3], 0.0), ("c", [4], 0.2, "bad"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == [("k", [3, 1, 2]), ("bad", [4])]  # b waited for a, though a came last
+    assert out == {"a": [10, 20], "b": [30], "c": "boom"}
+    assert ls.run(fn, "k", [5]) == [50]  # no member left: a call runs at once
+
+
+@pytest.mark.slow
+def test_files_in_threads_give_what_each_file_gives_alone(transcriber, clips_8k, tmp_path):
+    """transcribe_files decodes several files at once (Whisper batches shared by threads): the
+    transcripts are those of one file at a time, in order, a bad file still a Failure."""
+    from voc.schema import Failure
+    from voc.transcribe import transcribe_files
+
+    paths = [str(AUDIO / "asr_example.wav"), str(tmp_path / "missing.wav"), str(clips_8k["BAC009S0764W0121.wav"]),
+             str(AUDIO / "TEST_MEETING_T0000000001_S00000.wav")]
+    together = list(transcribe_files(paths, transcriber, TranscribeOptions()))
+    assert [r.source for r in together] == paths
+    assert isinstance(together[1], Failure)
+    for p, r in zip(paths, together):
+        if p != paths[1]:
+            alone = transcribe_file(p, transcriber, TranscribeOptions())
+            assert [u.to_dict() for u in r.utterances] == [u.to_dict() for u in alone.utterances]

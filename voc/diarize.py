@@ -12,6 +12,7 @@ centres of several segments are closer still).
 from __future__ import annotations
 
 import sys
+import threading
 import types
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ MODEL = "ge2e-speaker"
 SAMPLE_RATE = 16000
 MIN_ANCHOR_S = 1.0        # segments this long or longer decide the clusters
 SAME_SPEAKER_COS = 0.80   # cluster centres at least this similar are merged into one speaker
+_TORCH = threading.Lock()  # torch's thread count is the process's: one embedding at a time
 
 
 @contextmanager
@@ -71,13 +73,14 @@ class Diarizer:
         mel = mel_frames(wav)
         mels = torch.from_numpy(np.array([mel[s] for s in mel_slices]))
         # one thread: the small LSTM ran 4-5x faster so than on two busy cores (12 s: 0.3 s vs 1.4 s)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.no_grad():
-                partial = self.encoder(mels).numpy()
-        finally:
-            torch.set_num_threads(threads)
+        with _TORCH:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                with torch.no_grad():
+                    partial = self.encoder(mels).numpy()
+            finally:
+                torch.set_num_threads(threads)
         return _unit(partial.mean(axis=0))
 
     def labels(self, embeddings: list[np.ndarray], durations: list[float]) -> list[int]:

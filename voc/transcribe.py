@@ -9,6 +9,7 @@ run of the workspace. Nothing here prints.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -82,30 +83,33 @@ class Transcriber:
         self.engine_name = engine
         self._engines: dict[bool, object] = {}
         self._diarizers: dict[int, object] = {}
+        self._loading = threading.Lock()  # files in threads (transcribe_files) load each model once
 
     def diarizer(self, speakers: int):
         """The mono-call diarizer (GE2E speaker embeddings), loaded at first use."""
-        if speakers not in self._diarizers:
-            from voc.diarize import Diarizer
+        with self._loading:
+            if speakers not in self._diarizers:
+                from voc.diarize import Diarizer
 
-            self._diarizers[speakers] = Diarizer(self.models_root, speakers)
-        return self._diarizers[speakers]
+                self._diarizers[speakers] = Diarizer(self.models_root, speakers)
+            return self._diarizers[speakers]
 
     def engine_for(self, info: audio.AudioInfo):
         """The engine for a recording: FunASR's 8 kHz model for telephone audio if installed."""
         telephone = self.engine_name == "funasr" and 0 < info.sample_rate <= 8000
-        if telephone not in self._engines:
-            if self.engine_name == "funasr":
-                from voc.asr.funasr import FunasrEngine
+        with self._loading:
+            if telephone not in self._engines:
+                if self.engine_name == "funasr":
+                    from voc.asr.funasr import FunasrEngine
 
-                eng = FunasrEngine.from_settings(self.settings, self.models_root, self.options,
-                                                 telephone=telephone)
-            else:
-                from voc.asr.whisper import WhisperEngine
+                    eng = FunasrEngine.from_settings(self.settings, self.models_root, self.options,
+                                                     telephone=telephone)
+                else:
+                    from voc.asr.whisper import WhisperEngine
 
-                eng = WhisperEngine.from_settings(self.settings, self.models_root, self.options)
-            self._engines[telephone] = eng
-        return self._engines[telephone]
+                    eng = WhisperEngine.from_settings(self.settings, self.models_root, self.options)
+                self._engines[telephone] = eng
+            return self._engines[telephone]
 
     def info(self) -> dict:
         return {"engine": self.engine_name,
@@ -237,11 +241,49 @@ def redact(t: Transcript, enabled: bool = True, keep_last: int = 0) -> Transcrip
 
 def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions,
                      on_audio: Callable[[float, float], None] | None = None) -> Iterator[Transcript | Failure]:
-    for p in paths:
+    """Each file's transcript or Failure, in order. With Whisper, up to BATCH_SIZE files are
+    transcribed at once, each in a thread whose model calls run together with the others'
+    (voc.asr.whisper.Lockstep): full batches instead of one or two windows a call."""
+    def one(p: str) -> Transcript | Failure:
         try:
-            yield transcribe_file(p, transcriber, opts, on_audio=on_audio)
+            return transcribe_file(p, transcriber, opts, on_audio=on_audio)
         except InputError as e:
-            yield Failure(source=str(p), reason=e.reason)
+            return Failure(source=str(p), reason=e.reason)
+
+    if transcriber.engine_name != "whisper" or len(paths) < 2:
+        yield from map(one, paths)
+        return
+    from voc.asr.whisper import BATCH_SIZE, LOCKSTEP
+
+    results: list = [None] * len(paths)
+    done = [threading.Event() for _ in paths]
+    todo = iter(range(len(paths)))
+    take, stop = threading.Lock(), threading.Event()
+
+    def work():
+        with LOCKSTEP.member():
+            while not stop.is_set():
+                with take:
+                    k = next(todo, None)
+                if k is None:
+                    return
+                try:
+                    results[k] = one(paths[k])
+                except BaseException as e:  # noqa: BLE001 - raised again in order, by the caller's thread
+                    results[k] = e
+                done[k].set()
+
+    for _ in range(min(BATCH_SIZE, len(paths))):
+        threading.Thread(target=work, daemon=True).start()
+    try:
+        for k in range(len(paths)):
+            done[k].wait()
+            if isinstance(results[k], BaseException):
+                raise results[k]
+            yield results[k]
+            results[k] = None
+    finally:
+        stop.set()  # a stopped batch: each thread ends after its file
 
 
 def transcribe_batch(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions, run, *,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from voc.asr.base import EngineOptions, Segment
 
-BATCH_SIZE = 8
-FRAMES_PER_S = 100
+BATCH_SIZE = 8          # windows a generate call (8 windows of 27 s: 20-22 s in batches of 2 to 8, 32 s one by one)
 MAX_REGION_S = 15.0     # Whisper base stops after a sentence or two on longer regions (10 s: the 12 s meeting
 #                         clip lost words, 5-clip CER 14.8 % -> 22.2 % at 16 kHz; 15 s and 20 s: 14.8 %)
 MIN_SILENCE_MS = 2000   # a pause this long ends a region (asr.min_silence_ms; 400 splits call turns)
@@ -35,13 +36,80 @@ ONSET_THRESHOLD = 0.25  # a region starts where Silero's probability first passe
 ONSET_LOOKBACK_S = 2.5  # ... at most this much earlier: Silero starts late after a short pause
 
 
+class Lockstep:
+    """Model calls of several threads, one file each (voc.transcribe.transcribe_files), run
+    together. A thread's call waits until every member thread is waiting too (or has left),
+    then one of them runs all the waiting calls with the same function and key in one list:
+    `fn(key, items of all)`, cut back to each caller. Most files give Whisper one or two windows
+    at a time; files together fill its batches. A thread that is no member (one file, tests) runs
+    its call at once."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._members = 0
+        self._waiting: list[dict] = []
+        self._busy = False
+
+    @contextmanager
+    def member(self):
+        with self._cond:
+            self._members += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._members -= 1
+                self._cond.notify_all()
+
+    def run(self, fn, key, items: list) -> list:
+        call = {"fn": fn, "key": key, "items": items}
+        with self._cond:
+            self._waiting.append(call)
+            self._cond.notify_all()
+            while "out" not in call:
+                if self._busy or len(self._waiting) < self._members:
+                    self._cond.wait()
+                    continue
+                calls, self._waiting, self._busy = self._waiting, [], True
+                self._cond.release()
+                try:
+                    _run_together(calls)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if "error" in call:
+            raise call["error"]
+        return call["out"]
+
+
+def _run_together(calls: list[dict]) -> None:
+    groups: dict = {}
+    for c in calls:
+        groups.setdefault((c["fn"], c["key"]), []).append(c)
+    for (fn, key), group in groups.items():
+        try:
+            out = fn(key, [x for c in group for x in c["items"]])
+        except BaseException as e:  # noqa: BLE001 - raised again in each caller of the group
+            for c in group:
+                c["error"], c["out"] = e, None
+            continue
+        n = 0
+        for c in group:
+            c["out"] = out[n: n + len(c["items"])]
+            n += len(c["items"])
+
+
+LOCKSTEP = Lockstep()
+
+
 class WhisperEngine:
     name = "whisper"
     can_diarize = False
     sample_rate = 16000
 
     def __init__(self, model_dir: Path, options: EngineOptions, model_info: dict | None = None):
-        from faster_whisper import BatchedInferencePipeline, WhisperModel
+        from faster_whisper import WhisperModel
 
         self.options = options
         self.model_dir = Path(model_dir)
@@ -49,9 +117,8 @@ class WhisperEngine:
         threads = options.threads or (os.cpu_count() or 1)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=options.compute_type,
                                   cpu_threads=threads, local_files_only=True)
-        self.batched = BatchedInferencePipeline(self.model)
-        # more BatchedInferencePipeline.transcribe options (patience, repetition_penalty...):
-        # scripts/bench_telephone_asr.py measures them; none beat the defaults there
+        # more generate options (patience, repetition_penalty, no_repeat_ngram_size,
+        # length_penalty): scripts/bench_telephone_asr.py measures them; none beat the defaults there
         self.decode_options: dict = {}
 
     @classmethod
@@ -160,41 +227,53 @@ class WhisperEngine:
 
     def _generate(self, windows: list[np.ndarray]) -> list[list[tuple[float, float, str]]]:
         """(start, end, text) pieces of each window's decoding, times in the window."""
-        from faster_whisper.audio import pad_or_trim
-        from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import get_suppressed_tokens
-
-        m, o = self.model, self.options
-        # asr.language empty: Whisper tells the language from the batch's first window
-        language = o.language or m.detect_language(audio=windows[0])[0]
-        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=language)
-        prompt = m.get_prompt(tok, tok.encode(o.initial_prompt) if o.initial_prompt else [],
-                              without_timestamps=False, hotwords=" ".join(o.hotwords) or None)
-        feats = np.stack([pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows])
-        extra = {k: v for k, v in self.decode_options.items()
-                 if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
-        results = m.model.generate(m.encode(feats), [list(prompt) for _ in windows], beam_size=o.beam_size,
-                                   max_length=m.max_length, suppress_blank=True,
-                                   suppress_tokens=get_suppressed_tokens(tok, [-1]), **extra)
-        out = []
-        for x, r in zip(windows, results, strict=True):
-            out.append(timed_pieces(r.sequences_ids[0], tok, len(x) / self.sample_rate))
-        return out
+        tok, results = self._tokens(windows, timestamps=True)
+        return [timed_pieces(r, tok, len(x) / self.sample_rate) for x, r in zip(windows, results, strict=True)]
 
     def _decode(self, audio: np.ndarray, windows: list[tuple[float, float]], sr: int) -> list[str]:
-        """Text of each (from, to) window, decoded on its own, several at a time (batched)."""
-        o = self.options
-        pieces, _ = self.batched.transcribe(
-            audio, language=o.language or None, beam_size=o.beam_size,
-            initial_prompt=o.initial_prompt or None, hotwords=" ".join(o.hotwords) or None,
-            clip_timestamps=[{"start": lo, "end": hi} for lo, hi in windows],
-            batch_size=BATCH_SIZE, without_timestamps=True, **self.decode_options)
-        # each piece carries its window's offset (seek, in 10 ms frames), as the pipeline cut it
-        index = {int(int(lo * sr) / sr * FRAMES_PER_S): k for k, (lo, _) in enumerate(windows)}
-        texts = [""] * len(windows)
-        for p in pieces:
-            texts[index[p.seek]] += p.text.strip()
-        return [unloop(t) for t in texts]
+        """Text of each (from, to) window, decoded on its own, without timestamps."""
+        tok, results = self._tokens([audio[int(lo * sr): int(hi * sr)] for lo, hi in windows], timestamps=False)
+        return [unloop(tok.decode([t for t in r if t < tok.eot]).strip()) for r in results]
+
+    def _tokens(self, windows: list[np.ndarray], timestamps: bool) -> tuple[object, list[list[int]]]:
+        """Whisper's tokens for each window (samples, up to 30 s), and the tokenizer. The
+        windows are decoded together with those other threads (files) ask for at the same time
+        (LOCKSTEP): a batch is several times cheaper a window than one window alone."""
+        from faster_whisper.audio import pad_or_trim
+
+        m = self.model
+        # asr.language empty: Whisper tells the language from the first window
+        language = self.options.language or m.detect_language(audio=windows[0])[0]
+        feats = [pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows]
+        return self._tokenizer(language), LOCKSTEP.run(self._generate_batch, (timestamps, language), feats)
+
+    def _tokenizer(self, language: str):
+        from faster_whisper.tokenizer import Tokenizer
+
+        m = self.model
+        return Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=language)
+
+    def _generate_batch(self, key: tuple[bool, str], feats: list[np.ndarray]) -> list[list[int]]:
+        """Tokens of each window's features, BATCH_SIZE windows a generate call: the options
+        BatchedInferencePipeline.transcribe gives CTranslate2 (beam search, blank and
+        non-speech tokens suppressed), with or without timestamps."""
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        timestamps, language = key
+        m, o = self.model, self.options
+        tok = self._tokenizer(language)
+        prompt = m.get_prompt(tok, tok.encode(o.initial_prompt) if o.initial_prompt else [],
+                              without_timestamps=not timestamps, hotwords=" ".join(o.hotwords) or None)
+        extra = {k: v for k, v in self.decode_options.items()
+                 if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
+        out = []
+        for i in range(0, len(feats), BATCH_SIZE):
+            batch = np.stack(feats[i: i + BATCH_SIZE])
+            results = m.model.generate(m.encode(batch), [list(prompt) for _ in batch], beam_size=o.beam_size,
+                                       max_length=m.max_length, suppress_blank=True,
+                                       suppress_tokens=get_suppressed_tokens(tok, [-1]), **extra)
+            out += [r.sequences_ids[0] for r in results]
+        return out
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,
