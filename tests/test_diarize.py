@@ -9,7 +9,7 @@ import pytest
 from conftest import AUDIO, read_wav, write_wav
 
 from voc import models
-from voc.diarize import MODEL, Diarizer, cluster
+from voc.diarize import MODEL, Diarizer, cluster, mel_frames, partial_slices
 from voc.errors import ModelError
 
 MEETING, ASR_EX, BAC = "TEST_MEETING_T0000000001_S00000.wav", "asr_example.wav", "BAC009S0764W0121.wav"
@@ -42,8 +42,32 @@ def test_encoder_weights_come_from_the_wheel_checked(tmp_path):
         Diarizer(tmp_path)
 
 
-def test_pkg_resources_stand_in_does_not_leak(diarizer):
-    assert "pkg_resources" not in sys.modules or hasattr(sys.modules["pkg_resources"], "working_set")
+def test_numpy_encoder_is_resemblyzers_encoder(diarizer, tmp_path, monkeypatch):
+    """The GE2E encoder runs in numpy (a transcribe run imports no torch): resemblyzer's own
+    VoiceEncoder on the same weights gives the same partial windows and embeddings."""
+    import types
+
+    import torch
+
+    if "pkg_resources" not in sys.modules:  # webrtcvad asks it its version; setuptools 80+ has none
+        monkeypatch.setitem(sys.modules, "pkg_resources", types.SimpleNamespace(
+            get_distribution=lambda name: types.SimpleNamespace(project_name=name, version="0")))
+    from resemblyzer import VoiceEncoder
+
+    enc = VoiceEncoder(device="cpu", verbose=False, weights_fpath=models.ensure(MODEL, tmp_path) / "pretrained.pt")
+    x = _clip(ASR_EX)
+    for n in (len(x), 8000):  # several partial windows; one, padded
+        wav_slices, mel_slices = partial_slices(n)
+        assert (wav_slices, mel_slices) == tuple(VoiceEncoder.compute_partial_slices(n, 1.3, 0.75))
+        mel = mel_frames(np.pad(x[:n], (0, max(0, wav_slices[-1].stop - n))))
+        mels = np.array([mel[s] for s in mel_slices])
+        with torch.no_grad():
+            want = enc(torch.from_numpy(mels)).numpy()
+        assert np.abs(diarizer.encode(mels) - want).max() < 1e-4
+    pieces = [x, x[:8000], x[8000:40000]]
+    together = diarizer.embed_all(pieces)
+    for p, e in zip(pieces, together):
+        assert np.abs(diarizer.embed(p) - e).max() < 1e-5
 
 
 def test_two_shared_speakers_taking_turns_are_told_apart(diarizer):

@@ -171,7 +171,8 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
                     pending.append((us, x[ch][int(seg.start * sr): int(seg.end * sr)].copy(), seg.end - seg.start))
                     if len(turns) + len(pending) >= 2:  # one segment needs no diarizer: load it at the second
                         d = transcriber.diarizer(opts.speakers)
-                        turns += [(u, d.embed(v), dur) for u, v, dur in pending]
+                        turns += [(u, e, dur) for (u, _, dur), e in
+                                  zip(pending, d.embed_all([v for _, v, _ in pending]), strict=True)]
                         pending = []
         if on_audio:
             on_audio(decoded, info.duration_s)

@@ -353,7 +353,7 @@ def speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = 
         return pieces, None, None
     spans = [span for span, _ in pieces]
     diarizer = diarizer()
-    voices = [diarizer.embed(audio[int(a * sr): int(b * sr)]) for a, b in spans]
+    voices = diarizer.embed_all([audio[int(a * sr): int(b * sr)] for a, b in spans])
     labels = diarizer.labels(voices, [b - a for a, b in spans])
     groups: list[list[int]] = []
     for i, (a, b) in enumerate(spans):
