@@ -148,10 +148,7 @@ class WhisperEngine:
         if not regions:
             return []
         # one speaker's regions are packed together: a window never holds two voices
-        groups: dict[int, list[int]] = {}
-        for i in range(len(regions)):
-            groups.setdefault(labels[i] if labels else 0, []).append(i)
-        texts, ends = self._decode_packed(audio, regions, list(groups.values()), sample_rate)
+        texts, ends = self._decode_packed(audio, regions, _by_speaker(range(len(regions)), labels), sample_rate)
         # coverage: where Whisper's timestamps stop TAIL_S or more before a packed region's
         # speech ends (it stopped early in the window, or skipped the region), the rest of the
         # region is decoded again and its text added: the rests packed again the same way, then
@@ -163,10 +160,7 @@ class WhisperEngine:
             rest = [((max(regions[i][0][0], ends[i] - 0.1), regions[i][0][1]),
                      (max(regions[i][0][0], ends[i] - 0.1), regions[i][1][1])) for i in todo]
             if packed:
-                by: dict[int, list[int]] = {}
-                for k, i in enumerate(todo):
-                    by.setdefault(labels[i] if labels else 0, []).append(k)
-                more, ends = self._decode_packed(audio, rest, list(by.values()), sample_rate)
+                more, ends = self._decode_packed(audio, rest, _by_speaker(todo, labels), sample_rate)
             else:
                 more, ends = self._decode(audio, [ctx for _, ctx in rest], sample_rate), {}
             for k, i in enumerate(todo):
@@ -175,19 +169,13 @@ class WhisperEngine:
         # a region with fewer characters than its speech holds is decoded again on its own
         again = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
         if again:
-            alone = self._decode(audio, [regions[i][1] for i in again], sample_rate)
-            for i, t in zip(again, alone, strict=True):
-                if _chars(t) > _chars(texts[i]):
-                    texts[i] = t
+            _keep_longer(texts, again, self._decode(audio, [regions[i][1] for i in again], sample_rate))
         # still short: split at its quietest point and both parts decoded again
         short = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
         if short:
             halves = [h for i in short for h in split_region(audio, sample_rate, *regions[i][0])]
             parts = self._decode(audio, halves, sample_rate)
-            for n, i in enumerate(short):
-                again = parts[2 * n] + parts[2 * n + 1]
-                if _chars(again) > _chars(texts[i]):
-                    texts[i] = again
+            _keep_longer(texts, short, [parts[2 * n] + parts[2 * n + 1] for n in range(len(short))])
         return [Segment(start=a, end=b, text=t, voice=None if voices is None else voices[i])
                 for i, (((a, b), _), t) in enumerate(zip(regions, texts, strict=True)) if t]
 
@@ -206,14 +194,12 @@ class WhisperEngine:
         ends: dict[int, float] = {}
         lone = [placed[0][0] for _, placed in windows if len(placed) == 1]
         packed = [w for w in windows if len(w[1]) > 1]
-        for w0 in range(0, len(packed), BATCH_SIZE):
-            batch = packed[w0: w0 + BATCH_SIZE]
-            for (_, placed), pieces in zip(batch, self._generate([x for x, _ in batch]), strict=True):
-                for i, text in assign_text(pieces, placed):
-                    texts[i] += text
-                for i, ps, pe in placed:  # window time -> audio time
-                    last = max((min(e, pe) for s, e, t in pieces if t.strip() and s < pe and e > ps), default=ps)
-                    ends[i] = near[i][0] + max(0.0, last - ps)
+        for (_, placed), pieces in zip(packed, self._generate([x for x, _ in packed]), strict=True):
+            for i, text in assign_text(pieces, placed):
+                texts[i] += text
+            for i, ps, pe in placed:  # window time -> audio time
+                last = max((min(e, pe) for s, e, t in pieces if t.strip() and s < pe and e > ps), default=ps)
+                ends[i] = near[i][0] + max(0.0, last - ps)
         # a packed region whose text loops (各位各位各位…, Whisper's repetition failure with
         # timestamps) is decoded again on its own (where a loop left is cut to one copy)
         looped = [i for i in ends if looping(texts[i])]
@@ -241,6 +227,8 @@ class WhisperEngine:
         (LOCKSTEP): a batch is several times cheaper a window than one window alone."""
         from faster_whisper.audio import pad_or_trim
 
+        if not windows:
+            return None, []
         m = self.model
         # asr.language empty: Whisper tells the language from the first window
         language = self.options.language or m.detect_language(audio=windows[0])[0]
@@ -443,6 +431,21 @@ def assign_text(pieces: list[tuple[float, float, str]], placed: list[tuple[int, 
             if hi > lo:
                 out.append((i, text[lo:hi]))
     return out
+
+
+def _by_speaker(items, labels: list[int] | None) -> list[list[int]]:
+    """Positions in `items` (region indexes) grouped by the speaker of each region, in order."""
+    groups: dict[int, list[int]] = {}
+    for k, i in enumerate(items):
+        groups.setdefault(labels[i] if labels else 0, []).append(k)
+    return list(groups.values())
+
+
+def _keep_longer(texts: list[str], idx: list[int], readings: list[str]) -> None:
+    """texts[i] becomes the new reading of region i where that has more characters."""
+    for i, t in zip(idx, readings, strict=True):
+        if _chars(t) > _chars(texts[i]):
+            texts[i] = t
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

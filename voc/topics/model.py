@@ -246,8 +246,7 @@ def _fit_sampled(texts, distinct, opts, taxonomy, embedder, step, limit: int) ->
     pick = sorted(rng.choice(len(distinct), limit, replace=False).tolist())
     sample = [distinct[i] for i in pick]
     r = fit_topics(sample, replace(opts, embed_limit=0, cluster_limit=0), taxonomy=taxonomy,
-                   embedder=embedder,
-                   on_step=step)
+                   embedder=embedder, on_step=step)
     t0 = time.perf_counter()
     step(f"assigning all {len(texts)} texts (TF-IDF classifier trained on the sample's topics)")
     vec = TfidfVectorizer(analyzer=topic_tokens, sublinear_tf=True, min_df=2, max_features=100_000,
