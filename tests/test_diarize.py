@@ -131,7 +131,7 @@ def test_one_speakers_pieces_join_back_into_the_long_regions(diarizer):
     """The 12 s meeting clip (one speaker, pauses of 0.4-2 s) is cut at every 0.4 s pause for the
     diarizer, then joined again: the same one region as without a diarizer, so a monologue is
     decoded in the same windows (the 5-clip CER stays 14.8 % at 16 kHz)."""
-    from voc.asr.whisper import speaker_regions, speech_regions
+    from voc.asr.regions import speaker_regions, speech_regions
 
     x = _clip(MEETING)
     plain = [span for span, _ in speech_regions(x, 16000)]

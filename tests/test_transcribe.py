@@ -356,7 +356,7 @@ def test_redecoding_a_region_in_halves_keeps_its_words(transcriber):
     import opencc
     from conftest import read_wav
 
-    from voc.asr.whisper import split_region
+    from voc.asr.regions import split_region
 
     x, sr = read_wav(AUDIO / "asr_example.wav")
     from voc.audio import probe
@@ -451,7 +451,8 @@ def test_packed_window_gives_each_region_its_own_words(transcriber):
     """Two clips of one channel, 2.5 s apart (two regions), decoded in one packed window: each region gets its
     own clip's words, and the timestamps reach each region's end (no tail to decode again).
     CER 0.053 and 0.077 under CT2_FORCE_CPU_ISA=GENERIC and AVX2."""
-    from voc.asr.whisper import TAIL_S, pack_spans, speech_regions
+    from voc.asr.regions import speech_regions
+    from voc.asr.whisper import TAIL_S, pack_spans
     from voc.audio import probe
 
     first, second = "asr_example.wav", "BAC009S0764W0121.wav"
@@ -482,7 +483,7 @@ def test_a_region_starts_where_its_speech_starts_not_where_silero_wakes_up(tmp_p
     import numpy as np
     from conftest import read_wav
 
-    from voc.asr.whisper import _earlier_onsets, speech_regions
+    from voc.asr.regions import _earlier_onsets, speech_regions
     from voc.audio import load
 
     # pure: a start moves back into its own loose onset, not over a pause the loose pass bridged
@@ -520,7 +521,8 @@ def test_repetition_loops_are_found_and_cut():
 def test_a_packed_region_that_loops_is_decoded_again_alone(transcriber, monkeypatch):
     """Whisper's timestamped decoding of a packed window can run into a loop: that region is
     read again on its own (real model, real clips; the loop is put into the packed output)."""
-    from voc.asr.whisper import WhisperEngine, looping, speech_regions
+    from voc.asr.regions import speech_regions
+    from voc.asr.whisper import WhisperEngine, looping
     from voc.audio import probe
 
     first, second = "asr_example.wav", "BAC009S0764W0121.wav"
@@ -544,7 +546,7 @@ def test_a_packed_region_that_loops_is_decoded_again_alone(transcriber, monkeypa
 def test_packed_windows_tell_the_language_when_none_is_set():
     """asr.language empty: a packed window is decoded in the language Whisper detects (Chinese
     here), not in a fixed one."""
-    from voc.asr.whisper import speech_regions
+    from voc.asr.regions import speech_regions
     from voc.audio import probe
     from voc.transcribe import Transcriber
 
@@ -598,7 +600,7 @@ def test_lockstep_runs_the_calls_of_member_threads_together():
     import threading
     import time
 
-    from voc.asr.whisper import Lockstep
+    from voc.asr.lockstep import Lockstep
 
     ls, seen, out = Lockstep(), [], {}
     ready = threading.Barrier(3)

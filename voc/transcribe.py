@@ -245,7 +245,7 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
                      on_audio: Callable[[float, float], None] | None = None) -> Iterator[Transcript | Failure]:
     """Each file's transcript or Failure, in order. With Whisper, up to BATCH_SIZE files are
     transcribed at once, each in a thread whose model calls run together with the others'
-    (voc.asr.whisper.Lockstep): full batches instead of one or two windows a call."""
+    (voc.asr.lockstep.Lockstep): full batches instead of one or two windows a call."""
     def one(p: str) -> Transcript | Failure:
         try:
             return transcribe_file(p, transcriber, opts, on_audio=on_audio)
@@ -255,7 +255,8 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
     if transcriber.engine_name != "whisper" or len(paths) < 2:
         yield from map(one, paths)
         return
-    from voc.asr.whisper import BATCH_SIZE, LOCKSTEP
+    from voc.asr.lockstep import LOCKSTEP
+    from voc.asr.whisper import BATCH_SIZE
 
     results: list = [None] * len(paths)
     done = [threading.Event() for _ in paths]
