@@ -48,17 +48,21 @@ def speech_regions(audio: np.ndarray, sample_rate: int = 16000, max_s: float = M
                                       sampling_rate=sample_rate)
         return [(r["start"] / sample_rate, r["end"] / sample_rate) for r in found]
 
-    total = len(audio) / sample_rate
     spans = vad(0.5)
     if spans:
         spans = _earlier_onsets(spans, vad(ONSET_THRESHOLD))
+    return [((round(a, 2), round(b, 2)), ctx)
+            for (a, b), ctx in zip(spans, _widened(spans, len(audio) / sample_rate, context_s), strict=True)]
+
+
+def _widened(spans: list[tuple[float, float]], total: float, context_s: float) -> list[tuple[float, float]]:
+    """Each (start, end) widened by up to `context_s` of the audio around it, never past half the
+    gap to a neighbour nor outside (0, total): what a region is decoded with."""
     out = []
     for i, (a, b) in enumerate(spans):
         room_before = (a - spans[i - 1][1]) / 2 if i else a
         room_after = (spans[i + 1][0] - b) / 2 if i + 1 < len(spans) else total - b
-        lo = max(0.0, a - min(context_s, room_before))
-        hi = min(total, b + min(context_s, room_after))
-        out.append(((round(a, 2), round(b, 2)), (lo, hi)))
+        out.append((max(0.0, a - min(context_s, room_before)), min(total, b + min(context_s, room_after))))
     return out
 
 
@@ -102,13 +106,8 @@ def speaker_regions(audio: np.ndarray, sr: int, diarizer, min_silence_ms: int = 
             g.append(i)
         else:
             groups.append([i])
-    total = len(audio) / sr
     joined = [(spans[g[0]][0], spans[g[-1]][1]) for g in groups]
-    regions = []
-    for n, (a, b) in enumerate(joined):
-        room_before = (a - joined[n - 1][1]) / 2 if n else a
-        room_after = (joined[n + 1][0] - b) / 2 if n + 1 < len(joined) else total - b
-        regions.append(((a, b), (max(0.0, a - min(1.0, room_before)), min(total, b + min(1.0, room_after)))))
+    regions = list(zip(joined, _widened(joined, len(audio) / sr, 1.0), strict=True))
     weights = [np.array([spans[i][1] - spans[i][0] for i in g]) for g in groups]
     merged = [_unit(np.average(np.array([voices[i] for i in g]), axis=0, weights=w))
               for g, w in zip(groups, weights, strict=True)]
