@@ -594,6 +594,44 @@ def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):
     assert len(strip_punct(text)) >= 0.9 * len(ref)
 
 
+@pytest.mark.slow
+def test_a_tail_left_twice_is_read_alone_for_the_right_region(transcriber):
+    """Coverage re-decoding over three regions where only the later two lose their rest, and
+    lose it again when the rests are packed: the third reading (each rest alone) must go to the
+    regions that lost it. It used to look the rests' ends up by region number instead of by
+    position, and a long stereo call failed with KeyError."""
+    import numpy as np
+    import opencc
+    from conftest import read_wav
+
+    from voc.asr.whisper import WhisperEngine
+    from voc.audio import probe
+
+    names = ["BAC009S0764W0121.wav", "TEST_MEETING_T0000000001_S00000.wav", "asr_example.wav"]
+    gap = np.zeros(int(2.5 * 16000), np.float32)
+    x = np.concatenate([p for n in names for p in (read_wav(AUDIO / n)[0][0], gap)])
+    eng = transcriber.engine_for(probe(AUDIO / names[0]))
+    rounds = []
+
+    def first_piece_only(windows):
+        out = WhisperEngine._generate(eng, windows)
+        rounds.append(len(windows))
+        return [p[:1] for p in out]
+
+    eng._generate = first_piece_only
+    try:
+        segs = eng.transcribe(x, 16000)
+    finally:
+        del eng._generate
+    assert len(rounds) >= 2  # the rests were packed and read again with timestamps
+    refs = references()
+    cc = opencc.OpenCC("t2s")
+    texts = [cc.convert(s.text) for s in segs]
+    assert len(texts) == 3, texts
+    for name, text in zip(names, texts, strict=True):  # each clip's words in its own region
+        assert cer([refs[name]], [text]) < 0.5, (name, text)
+
+
 def test_lockstep_runs_the_calls_of_member_threads_together():
     """Files in threads: a member's model call waits for every other member's, then all calls
     with one key run as one list (one batch) and each caller gets its own part or the error."""
@@ -647,3 +685,24 @@ def test_files_in_threads_give_what_each_file_gives_alone(transcriber, clips_8k,
         if p != paths[1]:
             alone = transcribe_file(p, transcriber, TranscribeOptions())
             assert [u.to_dict() for u in r.utterances] == [u.to_dict() for u in alone.utterances]
+
+
+@pytest.mark.slow
+def test_a_library_error_in_one_file_is_its_failure_and_the_batch_goes_on(transcriber, monkeypatch):
+    """An error that is no fault of the input (a bug, a broken library) fails that file with its
+    type and message, as `voc run` does, and the other files are still transcribed."""
+    import voc.transcribe as tr
+    from voc.schema import Failure
+
+    real = tr.transcribe_file
+
+    def broken_on_bac(path, *a, **kw):
+        if "BAC009" in str(path):
+            raise KeyError(2)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(tr, "transcribe_file", broken_on_bac)
+    paths = [str(AUDIO / "BAC009S0764W0121.wav"), str(AUDIO / "IT0011W0001.wav")]
+    out = list(tr.transcribe_files(paths, transcriber, TranscribeOptions()))
+    assert isinstance(out[0], Failure) and out[0].reason == "KeyError: 2"
+    assert not isinstance(out[1], Failure) and out[1].utterances

@@ -251,6 +251,8 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
             return transcribe_file(p, transcriber, opts, on_audio=on_audio)
         except InputError as e:
             return Failure(source=str(p), reason=e.reason)
+        except Exception as e:  # noqa: BLE001 - one file's library error must not stop the batch (as in voc run)
+            return Failure(source=str(p), reason=f"{type(e).__name__}: {e}")
 
     if transcriber.engine_name != "whisper" or len(paths) < 2:
         yield from map(one, paths)

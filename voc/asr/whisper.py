@@ -86,12 +86,13 @@ class WhisperEngine:
             rest = [((max(regions[i][0][0], ends[i] - 0.1), regions[i][0][1]),
                      (max(regions[i][0][0], ends[i] - 0.1), regions[i][1][1])) for i in todo]
             if packed:
-                more, ends = self._decode_packed(audio, rest, _by_speaker(todo, labels), sample_rate)
+                more, got = self._decode_packed(audio, rest, _by_speaker(todo, labels), sample_rate)
             else:
-                more, ends = self._decode(audio, [ctx for _, ctx in rest], sample_rate), {}
+                more, got = self._decode(audio, [ctx for _, ctx in rest], sample_rate), {}
             for k, i in enumerate(todo):
                 texts[i] = texts[i] + more[k]
-            todo = [i for k, i in enumerate(todo) if k in ends and regions[i][0][1] - ends[k] >= TAIL_S]
+            ends = {todo[k]: end for k, end in got.items()}  # by position in `rest` -> by region
+            todo = [i for i in todo if i in ends and regions[i][0][1] - ends[i] >= TAIL_S]
         # a region with fewer characters than its speech holds is decoded again on its own
         again = [i for i, ((a, b), _) in enumerate(regions) if under_covered(texts[i], b - a)]
         if again:
