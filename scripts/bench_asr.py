@@ -7,7 +7,10 @@ Everything is built from the real clips in ../shared/data/audio (each clip is on
 - mono calls: two different shared speakers taking turns on one channel (a clip cut in two at
   its quietest point in the middle gives a speaker two turns), gaps of 0.6-0.8 s, 16 kHz and
   8 kHz mu-law: turns A B A B (both speakers cut) or A B A (a short clip for B);
-- monologues: all the clips joined with 0.3 s pauses, twice in two orders (~55 s), both rates.
+- monologues: all the clips joined with 0.3 s pauses, twice in two orders (~55 s), both rates;
+- long calls, 16 kHz and 8 kHz mu-law: a two-minute stereo call (20 turns, the five clips in turn
+  on alternate channels) and a 90 s mono call (two speakers, 16 turns), scored per party and by
+  the text in the right turn (each utterance to the turn it overlaps most, CER turn by turn).
 
 The bare peer is faster-whisper's own BatchedInferencePipeline (same weights, int8, batch 8,
 its default VAD) plus OpenCC t2s. voc runs as `voc transcribe` storing into a fresh workspace
@@ -108,6 +111,33 @@ def mono_call(path: Path, a: str, b: str, cut_b: bool, rng) -> tuple[Path, list[
     return path, turns
 
 
+def long_stereo(path: Path) -> tuple[Path, list[dict]]:
+    """A two-minute stereo call: 20 turns, the five clips in turn on alternate channels, 0.8 s
+    apart (conftest.make_call); returns the file and its turns (party = channel, clip, times)."""
+    names = list(references())
+    order = [(k % 2, names[k % len(names)]) for k in range(20)]
+    turns, t = [], 0.0
+    for ch, name in order:
+        d = len(clip(name)) / SR
+        turns.append({"party": f"ch{ch}", "clip": name, "start": t, "end": t + d})
+        t += d + 0.8
+    return make_call(path, order), turns
+
+
+def long_mono(path: Path, a: str, b: str, rng) -> tuple[Path, list[dict]]:
+    """A 90 s mono call: two speakers' clips in turn, 16 turns, 0.5-1.0 s apart."""
+    pieces, turns, t = [np.zeros(int(0.5 * SR), np.float32)], [], 0.5
+    for k in range(16):
+        party, name = ("A", a) if k % 2 == 0 else ("B", b)
+        x = clip(name)
+        turns.append({"party": party, "clip": name, "start": t, "end": t + len(x) / SR})
+        gap = np.zeros(int(rng.uniform(0.5, 1.0) * SR), np.float32)
+        pieces += [x, gap]
+        t += (len(x) + len(gap)) / SR
+    write_wav(path, np.concatenate(pieces), SR)
+    return path, turns
+
+
 def monologue(path: Path, names: list[str]) -> Path:
     pause = np.zeros(int(0.3 * SR), np.float32)
     write_wav(path, np.concatenate([p for n in names for p in (clip(n), pause)]), SR)
@@ -133,6 +163,16 @@ def build_set(tmp: Path) -> dict[str, dict]:
         d = {"ref": refs[a] + refs[b], "turns": turns, "party_refs": {"A": refs[a], "B": refs[b]}}
         files[str(p)] = {"group": "mono calls 16k", **d}
         files[str(mulaw(p))] = {"group": "mono calls 8k mu-law", **d}
+    p, turns = long_stereo(tmp / "long_stereo.wav")
+    d = {"ref": "".join(refs[t["clip"]] for t in turns), "turns": turns,
+         "party_refs": {f"ch{c}": "".join(refs[t["clip"]] for t in turns if t["party"] == f"ch{c}") for c in (0, 1)}}
+    files[str(p)] = {"group": "long stereo calls", **d}
+    files[str(mulaw(p))] = {"group": "long stereo calls", **d}
+    p, turns = long_mono(tmp / "long_mono.wav", ASR_EX, BAC, rng)
+    d = {"ref": "".join(refs[t["clip"]] for t in turns), "turns": turns,
+         "party_refs": {w: "".join(refs[t["clip"]] for t in turns if t["party"] == w) for w in "AB"}}
+    files[str(p)] = {"group": "long mono calls", **d}
+    files[str(mulaw(p))] = {"group": "long mono calls", **d}
     names = list(refs)
     for i, order in enumerate([names, names[::-1]]):
         order = order + order
@@ -195,6 +235,28 @@ def deletions(ref: str, hyp: str) -> int:
                        (cost[i - 1, j] + 1, dels[i - 1, j] + 1), (cost[i, j - 1] + 1, dels[i, j - 1])]
             cost[i, j], dels[i, j] = min(options)
     return int(dels[n, m])
+
+
+def turn_cer(rec: dict, spec: dict) -> float:
+    """CER of the text in the right turn: each utterance's text goes to the turn it overlaps
+    most (on its own channel in a stereo call), and each turn's text is scored against its
+    clip. Text put into the wrong turn counts twice (missing there, extra here)."""
+    turns, got = spec["turns"], [""] * len(spec["turns"])
+    for u in rec["utterances"]:
+        stereo = turns[0]["party"].startswith("ch")
+        over = [min(u["end"], t["end"]) - max(u["start"], t["start"])
+                if not stereo or u["speaker"] == t["party"] else -1e9 for t in turns]
+        got[int(np.argmax(over))] += u["text"]
+    refs = references()
+    return cer([refs[t["clip"]] for t in turns], got)
+
+
+def party_cer(rec: dict, spec: dict) -> dict[str, float]:
+    """Each party's CER: by channel in a stereo call, under the best mapping of speakers on mono."""
+    if not spec["turns"][0]["party"].startswith("ch"):
+        return score_mono_call(rec, spec)["party_cer"]
+    return {ch: cer([ref], ["".join(u["text"] for u in rec["utterances"] if u["speaker"] == ch)])
+            for ch, ref in spec["party_refs"].items()}
 
 
 def score_mono_call(rec: dict, spec: dict) -> dict:
@@ -268,6 +330,12 @@ def main() -> None:
     result["cer"] = {g: {"voc": round(cer([files[p]["ref"] for p in ps], [text[p] for p in ps]), 3),
                          "bare": round(cer([files[p]["ref"] for p in ps], [bare[p] for p in ps]), 3)}
                      for g, ps in groups.items() if not g.startswith("mono calls")}  # scored per party
+    for g in ("long stereo calls", "long mono calls"):  # the same call at 16 kHz, then 8 kHz mu-law
+        ps = groups[g]
+        result["cer"][g]["voc_text_in_the_right_turn"] = [round(turn_cer(voc[p], files[p]), 3) if p in voc else None
+                                                          for p in ps]
+        result["cer"][g]["voc_per_party"] = [{k: round(v, 3) for k, v in party_cer(voc[p], files[p]).items()}
+                                             if p in voc else None for p in ps]
     if old is not None:
         for g in ("clips 16k", "clips 8k mu-law"):
             ps = groups[g]

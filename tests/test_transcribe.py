@@ -404,6 +404,24 @@ def _two_clips(first: str, second: str, gap_s: float = 2.5):
     return x, [(0.0, len(a) / 16000), ((len(a) + len(gap)) / 16000, len(x) / 16000)]
 
 
+def test_aligned_words_go_to_the_turn_whose_speech_they_end_in():
+    """Words of a packed window timed by Whisper's alignment (times from a two-minute stereo
+    call): the first word after a pause is stretched back to the word before (甚 11.66-13.70),
+    the last before a pause on to the next (吗 2.32-4.90); each still goes to its own turn."""
+    from voc.asr.whisper import WORD_LEAD_S, assign_words
+
+    starts = [(1.0, 7), (13.51, 8)]  # speech of regions 7 and 8 starts here in the window
+    words = [(10.86, 11.18, "就是"), (11.18, 11.40, "夜"), (11.40, 11.66, "积"), (11.66, 13.70, "甚"),
+             (13.70, 13.96, "至")]
+    assert assign_words(words, starts) == [(7, "就是"), (7, "夜"), (7, "积"), (8, "甚"), (8, "至")]
+    starts = [(1.0, 0), (5.3, 1)]
+    words = [(2.04, 2.32, "知道"), (2.32, 4.90, "吗"), (4.90, 5.46, "换"), (5.46, 5.7, "一")]
+    assert assign_words(words, starts) == [(0, "知道"), (0, "吗"), (1, "换"), (1, "一")]
+    # a word that ends just before the next turn's speech (the alignment runs a little early)
+    assert assign_words([(12.62, 15.34, "我有")], [(0.0, 0), (15.34 + WORD_LEAD_S / 2, 1)]) == [(1, "我有")]
+    assert assign_words([(0.0, 0.3, "好")], [(1.0, 4)]) == [(4, "好")]  # before the first turn: the first
+
+
 def test_packing_places_each_span_once_in_order():
     import numpy as np
 
@@ -532,7 +550,12 @@ def test_a_packed_region_that_loops_is_decoded_again_alone(transcriber, monkeypa
 
     def loop_the_second(self, windows):
         out = real(self, windows)
-        return [[*pieces[:-1], (pieces[-1][0], pieces[-1][1], "各位" * 20)] for pieces in out]
+        looped = []
+        for pieces, words in out:  # the last piece's words become a loop
+            s, e, _ = pieces[-1]
+            loop = [(s + (e - s) * k / 20, s + (e - s) * (k + 1) / 20, "各位") for k in range(20)]
+            looped.append(([*pieces[:-1], (s, e, "各位" * 20)], [w for w in words if w[0] < s] + loop))
+        return looped
 
     monkeypatch.setattr(WhisperEngine, "_generate", loop_the_second)
     texts, ends = eng._decode_packed(x, speech_regions(x, 16000), [[0, 1]], 16000)
@@ -575,8 +598,8 @@ def test_what_whisper_left_of_a_packed_region_is_decoded_again(transcriber):
 
     def first_piece_only(windows):
         out = WhisperEngine._generate(eng, windows)
-        stopped.extend(len(p) > 1 for p in out)
-        return [p[:1] for p in out]
+        stopped.extend(len(pieces) > 1 for pieces, _ in out)
+        return _first_piece_only(out)
 
     eng._generate = first_piece_only
     try:
@@ -616,7 +639,7 @@ def test_a_tail_left_twice_is_read_alone_for_the_right_region(transcriber):
     def first_piece_only(windows):
         out = WhisperEngine._generate(eng, windows)
         rounds.append(len(windows))
-        return [p[:1] for p in out]
+        return _first_piece_only(out)
 
     eng._generate = first_piece_only
     try:
@@ -630,6 +653,12 @@ def test_a_tail_left_twice_is_read_alone_for_the_right_region(transcriber):
     assert len(texts) == 3, texts
     for name, text in zip(names, texts, strict=True):  # each clip's words in its own region
         assert cer([refs[name]], [text]) < 0.5, (name, text)
+
+
+def _first_piece_only(out):
+    """Whisper's decodings of windows ((pieces, aligned words) each) cut after the first timed
+    piece: what it does by itself when it stops early in a window."""
+    return [(pieces[:1], [w for w in words if pieces and w[0] < pieces[0][1]]) for pieces, words in out]
 
 
 def test_lockstep_runs_the_calls_of_member_threads_together():

@@ -26,6 +26,7 @@ MIN_CHECK_S = 3.0       # regions shorter than this are not checked (short answe
 PACK_S = 28.0           # one speaker's regions are packed into windows of up to this much audio...
 PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whisper encodes 30 s per window)
 PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
+WORD_LEAD_S = 0.25      # an aligned word ending this little before a turn's speech starts is that turn's
 TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
 
 
@@ -121,8 +122,13 @@ class WhisperEngine:
         ends: dict[int, float] = {}
         lone = [placed[0][0] for _, placed in windows if len(placed) == 1]
         packed = [w for w in windows if len(w[1]) > 1]
-        for (_, placed), pieces in zip(packed, self._generate([x for x, _ in packed]), strict=True):
-            for i, text in assign_text(pieces, placed):
+        for (_, placed), (pieces, words) in zip(packed, self._generate([x for x, _ in packed]), strict=True):
+            if words:  # each word to the region whose speech it ends in (or after)
+                starts = [(ps + regions[i][0][0] - near[i][0], i) for i, ps, _ in placed]
+                shared = assign_words(words, starts)
+            else:
+                shared = assign_text(pieces, placed)
+            for i, text in shared:
                 texts[i] += text
             for i, ps, pe in placed:  # window time -> audio time
                 last = max((min(e, pe) for s, e, t in pieces if t.strip() and s < pe and e > ps), default=ps)
@@ -138,10 +144,13 @@ class WhisperEngine:
                 texts[i] = t
         return [t.strip() for t in texts], ends
 
-    def _generate(self, windows: list[np.ndarray]) -> list[list[tuple[float, float, str]]]:
-        """(start, end, text) pieces of each window's decoding, times in the window."""
+    def _generate(self, windows: list[np.ndarray]) -> list[tuple[list, list]]:
+        """Each window's decoding as (pieces, words), times in the window: the (start, end,
+        text) pieces between Whisper's timestamp tokens, and its (start, end, word) words (a
+        character or two in Chinese) timed by the cross-attention alignment."""
         tok, results = self._tokens(windows, timestamps=True)
-        return [timed_pieces(r, tok, len(x) / self.sample_rate) for x, r in zip(windows, results, strict=True)]
+        return [(timed_pieces(r, tok, len(x) / self.sample_rate), words)
+                for x, (r, words) in zip(windows, results, strict=True)]
 
     def _decode(self, audio: np.ndarray, windows: list[tuple[float, float]], sr: int) -> list[str]:
         """Text of each (from, to) window, decoded on its own, without timestamps."""
@@ -159,7 +168,8 @@ class WhisperEngine:
         m = self.model
         # asr.language empty: Whisper tells the language from the first window
         language = self.options.language or m.detect_language(audio=windows[0])[0]
-        feats = [pad_or_trim(m.feature_extractor(x)[..., :-1]) for x in windows]
+        feats = [(pad_or_trim(m.feature_extractor(x)[..., :-1]), len(x) // m.feature_extractor.hop_length)
+                 for x in windows]
         return self._tokenizer(language), LOCKSTEP.run(self._generate_batch, (timestamps, language), feats)
 
     def _tokenizer(self, language: str):
@@ -168,10 +178,12 @@ class WhisperEngine:
         m = self.model
         return Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=language)
 
-    def _generate_batch(self, key: tuple[bool, str], feats: list[np.ndarray]) -> list[list[int]]:
-        """Tokens of each window's features, BATCH_SIZE windows a generate call: the options
-        BatchedInferencePipeline.transcribe gives CTranslate2 (beam search, blank and
-        non-speech tokens suppressed), with or without timestamps."""
+    def _generate_batch(self, key: tuple[bool, str], feats: list[tuple[np.ndarray, int]]) -> list:
+        """Tokens of each window's (features, frames of audio), BATCH_SIZE windows a generate
+        call: the options BatchedInferencePipeline.transcribe gives CTranslate2 (beam search,
+        blank and non-speech tokens suppressed). With timestamps, each window's (tokens, timed
+        words): its text aligned to the audio by Whisper's cross-attention (faster-whisper's
+        find_alignment: one more decoder pass)."""
         from faster_whisper.transcribe import get_suppressed_tokens
 
         timestamps, language = key
@@ -181,18 +193,38 @@ class WhisperEngine:
                               without_timestamps=not timestamps, hotwords=" ".join(o.hotwords) or None)
         extra = {k: v for k, v in self.decode_options.items()
                  if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
-        out = []
+        out: list = []
         for i in range(0, len(feats), BATCH_SIZE):
-            batch = np.stack(feats[i: i + BATCH_SIZE])
-            results = m.model.generate(m.encode(batch), [list(prompt) for _ in batch], beam_size=o.beam_size,
+            part = feats[i: i + BATCH_SIZE]
+            encoded = m.encode(np.stack([f for f, _ in part]))
+            results = m.model.generate(encoded, [list(prompt) for _ in part], beam_size=o.beam_size,
                                        max_length=m.max_length, suppress_blank=True,
                                        suppress_tokens=get_suppressed_tokens(tok, [-1]), **extra)
-            out += [r.sequences_ids[0] for r in results]
+            seqs = [r.sequences_ids[0] for r in results]
+            if not timestamps:
+                out += seqs
+                continue
+            text = [[t for t in s if t < tok.eot] for s in seqs]
+            have = [k for k, t in enumerate(text) if t]
+            words: list[list] = [[] for _ in part]
+            if have:
+                enc = encoded if len(have) == len(part) else _rows(encoded, have)
+                found = m.find_alignment(tok, [text[k] for k in have], enc, [part[k][1] for k in have])
+                for k, ws in zip(have, found, strict=True):
+                    words[k] = [(float(w["start"]), float(w["end"]), w["word"]) for w in ws]
+            out += list(zip(seqs, words, strict=True))
         return out
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,
                 "models": [self._info]}
+
+
+def _rows(encoded, rows: list[int]):
+    """Those rows of CTranslate2's encoder output (a StorageView on the CPU)."""
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.array(encoded)[rows]))
 
 
 def pack_spans(audio: np.ndarray, sr: int, spans: list[tuple[float, float]], limit_s: float = PACK_S,
@@ -261,6 +293,22 @@ def assign_text(pieces: list[tuple[float, float, str]], placed: list[tuple[int, 
         for (i, _, _), lo, hi in zip(placed, cuts[:-1], cuts[1:]):
             if hi > lo:
                 out.append((i, text[lo:hi]))
+    return out
+
+
+def assign_words(words: list[tuple[float, float, str]], starts: list[tuple[float, int]]) -> list[tuple[int, str]]:
+    """(region index, word) for the aligned words of one packed window: a word goes to the last
+    region whose speech starts (`starts`: (time in the window, index), in order) before the
+    word ends. The alignment stretches the first word after a pause back to the end of the
+    word before, and the last word before a pause on to the start of the next, so a word's
+    start, or its overlap with the speech, puts the first word of a turn into the turn before
+    (the same two-minute stereo call: 好 / 甚 / 我有 at the end of the turn before). The
+    timestamp pieces, shared out by time, misplaced whole words where one piece ran on through
+    the pause between two turns."""
+    out = []
+    for _, e, word in words:
+        k = next((i for t, i in reversed(starts) if t - WORD_LEAD_S <= e), starts[0][1])
+        out.append((k, word))
     return out
 
 
