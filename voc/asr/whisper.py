@@ -1,7 +1,7 @@
 """faster-whisper engine (CTranslate2 weights from a local directory; int8 on CPU).
 
 Where speech is and who speaks comes from voc.asr.regions; this module decodes it: one
-speaker's regions packed into shared windows, the text split back by Whisper's timestamps, and
+speaker's regions packed into shared windows, the text split back by the times of its words, and
 what a window lost decoded again. The offline default is Whisper base, assembled from two PyPI
 wheels by voc.models. Whisper often answers Mandarin in Traditional characters and sometimes
 without punctuation; the transcribe stage converts to Simplified and normalises punctuation, so
