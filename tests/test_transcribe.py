@@ -735,3 +735,30 @@ def test_a_library_error_in_one_file_is_its_failure_and_the_batch_goes_on(transc
     out = list(tr.transcribe_files(paths, transcriber, TranscribeOptions()))
     assert isinstance(out[0], Failure) and out[0].reason == "KeyError: 2"
     assert not isinstance(out[1], Failure) and out[1].utterances
+
+
+def test_whisper_known_hallucinations_are_dropped_and_said():
+    """Sentences Whisper reads into music or a silent line (from the subtitled videos it learnt
+    on) are left out of the utterances and listed in meta; a customer's own words that share a
+    word with them stay."""
+    import numpy as np
+
+    from voc.asr.base import Segment
+    from voc.text.zh import known_hallucination
+    from voc.transcribe import _utterances
+
+    for s in ["請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目", "字幕由Amara.org社區提供", "谢谢观看！",
+              "感谢大家的收看", "优优独播剧场——YoYo Television Series Exclusive", "中文字幕志愿者 李宗盛",
+              "欢迎订阅我的频道"]:
+        from voc.text.zh import clean_asr_text
+
+        assert known_hallucination(clean_asr_text(s)), s
+    for s in ["我要给你们的服务点赞。", "谢谢，再见。", "我订阅了短信提醒。", "我看了你们的视频。",
+              "感谢您的耐心等待。", "请问这个频道怎么办理？"]:
+        assert not known_hallucination(s), s
+    dropped: list = []
+    seg = Segment(start=0.0, end=6.0, text="您好，请问有什么可以帮您？谢谢观看。")
+    us = _utterances(seg, np.zeros(16000 * 6, np.float32), 16000, 10.0, 1, dropped)
+    assert [u.text for u in us] == ["您好，请问有什么可以帮您？"]
+    assert dropped and dropped[0]["text"] == "谢谢观看。" and dropped[0]["channel"] == 1
+    assert dropped[0]["start"] >= 10.0 and dropped[0]["end"] == 16.0

@@ -22,7 +22,7 @@ from voc.asr.base import EngineOptions, Segment
 from voc.errors import ConfigError, InputError, choices
 from voc.roles import guess_roles, roles_for_speakers
 from voc.schema import ROLES, Failure, Transcript, Utterance
-from voc.text.zh import clean_asr_text, split_sentences, strip_punct
+from voc.text.zh import clean_asr_text, known_hallucination, split_sentences, strip_punct
 
 ENGINES = ("auto", "funasr", "whisper")
 
@@ -144,6 +144,7 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
     decoded = 0.0
     twin: dict[int, int] | None = None   # channel -> the earlier channel carrying the same signal
     spoken: set[int] = set()             # channels that carried speech
+    dropped: list[dict] = []             # Whisper's known hallucinations left out (said in meta)
     for offset, x in audio.iter_chunks(info, chunk_s=opts.chunk_s, max_channels=opts.max_channels,
                                        sample_rate=sr):
         decoded = offset + x.shape[1] / sr
@@ -162,7 +163,7 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
             for seg in engine.transcribe(x[ch], sample_rate=sr, **kw):
                 if not mono:
                     seg.speaker = None  # the channel says who speaks
-                us = _utterances(seg, x[ch], sr, offset, ch)
+                us = _utterances(seg, x[ch], sr, offset, ch, dropped)
                 if us:
                     spoken.add(ch)
                 utterances.extend(us)
@@ -181,8 +182,9 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
         raise InputError(path, f"silent recording (level {loudest:.0f} dBFS, below "
                                f"audio.silence_db {opts.silence_db:.0f})")
     if not utterances:
+        only = f"; only Whisper's known hallucinations: {dropped[0]['text']}" if dropped else ""
         raise InputError(path, f"no speech recognised (level {loudest:.0f} dBFS): the audio is not "
-                               f"silent but the engine found no words in it (noise, music or not speech)")
+                               f"silent but the engine found no words in it (noise, music or not speech{only})")
     channels = [ch for ch in range(n_channels) if ch not in (twin or {})]
     diarized = None
     if len(channels) == 1 and turns:
@@ -198,6 +200,8 @@ def transcribe_file(path: str, transcriber: Transcriber, opts: TranscribeOptions
             m["audio"]["note"] = "all channels carry the same signal: treated as mono"
     if diarized is not None:
         m["diarization"] = diarized
+    if dropped:
+        m["asr_dropped"] = dropped
     m.update(meta or {})
     t = Transcript(id=sha256_of(path), source=str(path), channel=opts.channel,
                    duration_s=round(decoded, 2), meta=m, utterances=utterances)
@@ -343,8 +347,11 @@ def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
     return float(np.max(np.abs(a - b))) < 1e-3
 
 
-def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int) -> list[Utterance]:
-    """One segment becomes one utterance per sentence, times shared out by character count."""
+def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int,
+                dropped: list[dict] | None = None) -> list[Utterance]:
+    """One segment becomes one utterance per sentence, times shared out by character count. A
+    sentence that is one of Whisper's known hallucinations (谢谢观看, 字幕由…提供) is left out and
+    appended to `dropped` with its time and channel."""
     text = clean_asr_text(seg.text)
     if not strip_punct(text):
         return []
@@ -354,10 +361,14 @@ def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int) ->
     out, t = [], seg.start
     for s, n in zip(sentences, lengths):
         end = seg.end if s is sentences[-1] else t + (seg.end - seg.start) * n / total
-        out.append(Utterance(start=round(offset + t, 2), end=round(offset + end, 2),
-                             speaker=seg.speaker or f"ch{ch}", role="unknown", text=s,
-                             features=_features(s, x[int(t * sr): int(end * sr)], end - t),
-                             emotion=seg.emotion, events=list(seg.events)))
+        if known_hallucination(s):
+            if dropped is not None:
+                dropped.append({"start": round(offset + t, 2), "end": round(offset + end, 2), "channel": ch, "text": s})
+        else:
+            out.append(Utterance(start=round(offset + t, 2), end=round(offset + end, 2),
+                                 speaker=seg.speaker or f"ch{ch}", role="unknown", text=s,
+                                 features=_features(s, x[int(t * sr): int(end * sr)], end - t),
+                                 emotion=seg.emotion, events=list(seg.events)))
         t = end
     return out
 

@@ -53,3 +53,19 @@ def strip_punct(text: str) -> str:
 
 def clean_asr_text(text: str) -> str:
     return end_sentence(normalise_punct(to_simplified(text)))
+
+
+# Whisper's known Chinese hallucinations: sentences from the subtitled videos it was trained on,
+# read into music, noise or a silent line (widely reported for Whisper in Chinese). Nobody says
+# them on a bank's line; a sentence that holds one is dropped, never a customer's own words such
+# as 给你们点赞 or 订阅了短信提醒.
+_HALLUCINATIONS = re.compile(
+    r"请不吝点赞|(明镜|点点)栏目|打赏支持|字幕(由|提供|制作|志愿者|组)|中文字幕|amara|"
+    r"(谢谢|感谢)(大家|各位)?的?(观看|收看)|(订阅|关注)(我的|我们的|本)?频道|优优独播剧场|yoyotelevision",
+    re.IGNORECASE)
+
+
+def known_hallucination(sentence: str) -> bool:
+    """Whether an ASR sentence is one of Whisper's known Chinese hallucinations."""
+    return bool(_HALLUCINATIONS.search(strip_punct(sentence)))
+
