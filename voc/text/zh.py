@@ -68,4 +68,3 @@ _HALLUCINATIONS = re.compile(
 def known_hallucination(sentence: str) -> bool:
     """Whether an ASR sentence is one of Whisper's known Chinese hallucinations."""
     return bool(_HALLUCINATIONS.search(strip_punct(sentence)))
-
