@@ -101,10 +101,17 @@ def mono_call(path: Path, a: str, b: str, cut_b: bool, rng) -> tuple[Path, list[
     a1, a2 = halves(clip(a))
     bs = list(halves(clip(b))) if cut_b else [clip(b)]
     order = [("A", a, a1), ("B", b, bs[0]), ("A", a, a2)] + ([("B", b, bs[1])] if cut_b else [])
+    return turn_taking(path, order, rng, (0.6, 0.8))
+
+
+def turn_taking(path: Path, order: list[tuple[str, str, np.ndarray]], rng, gap_s: tuple[float, float]
+                ) -> tuple[Path, list[dict]]:
+    """(party, clip name, samples) turns on one channel from 0.5 s, a pause drawn from `gap_s`
+    after each; writes the file and returns it with its turns (party, clip, start, end)."""
     pieces, turns, t = [np.zeros(int(0.5 * SR), np.float32)], [], 0.5
     for party, name, x in order:
         turns.append({"party": party, "clip": name, "start": t, "end": t + len(x) / SR})
-        gap = np.zeros(int(rng.uniform(0.6, 0.8) * SR), np.float32)
+        gap = np.zeros(int(rng.uniform(*gap_s) * SR), np.float32)
         pieces += [x, gap]
         t += (len(x) + len(gap)) / SR
     write_wav(path, np.concatenate(pieces), SR)
@@ -126,16 +133,8 @@ def long_stereo(path: Path) -> tuple[Path, list[dict]]:
 
 def long_mono(path: Path, a: str, b: str, rng) -> tuple[Path, list[dict]]:
     """A 90 s mono call: two speakers' clips in turn, 16 turns, 0.5-1.0 s apart."""
-    pieces, turns, t = [np.zeros(int(0.5 * SR), np.float32)], [], 0.5
-    for k in range(16):
-        party, name = ("A", a) if k % 2 == 0 else ("B", b)
-        x = clip(name)
-        turns.append({"party": party, "clip": name, "start": t, "end": t + len(x) / SR})
-        gap = np.zeros(int(rng.uniform(0.5, 1.0) * SR), np.float32)
-        pieces += [x, gap]
-        t += (len(x) + len(gap)) / SR
-    write_wav(path, np.concatenate(pieces), SR)
-    return path, turns
+    order = [("A", a, clip(a)) if k % 2 == 0 else ("B", b, clip(b)) for k in range(16)]
+    return turn_taking(path, order, rng, (0.5, 1.0))
 
 
 def monologue(path: Path, names: list[str]) -> Path:
