@@ -348,7 +348,7 @@ def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int,
-                dropped: list[dict] | None = None) -> list[Utterance]:
+                dropped: list[dict]) -> list[Utterance]:
     """One segment becomes one utterance per sentence, times shared out by character count. A
     sentence that is one of Whisper's known hallucinations (谢谢观看, 字幕由…提供) is left out and
     appended to `dropped` with its time and channel."""
@@ -361,12 +361,11 @@ def _utterances(seg: Segment, x: np.ndarray, sr: int, offset: float, ch: int,
     out, t = [], seg.start
     for s, n in zip(sentences, lengths):
         end = seg.end if s is sentences[-1] else t + (seg.end - seg.start) * n / total
+        start, stop = round(offset + t, 2), round(offset + end, 2)
         if known_hallucination(s):
-            if dropped is not None:
-                dropped.append({"start": round(offset + t, 2), "end": round(offset + end, 2), "channel": ch, "text": s})
+            dropped.append({"start": start, "end": stop, "channel": ch, "text": s})
         else:
-            out.append(Utterance(start=round(offset + t, 2), end=round(offset + end, 2),
-                                 speaker=seg.speaker or f"ch{ch}", role="unknown", text=s,
+            out.append(Utterance(start=start, end=stop, speaker=seg.speaker or f"ch{ch}", role="unknown", text=s,
                                  features=_features(s, x[int(t * sr): int(end * sr)], end - t),
                                  emotion=seg.emotion, events=list(seg.events)))
         t = end

@@ -112,9 +112,10 @@ class WhisperEngine:
         """Text of each (from, to) span of `audio`. The spans of each group (one speaker's, in
         time order) are packed into windows of up to PACK_S seconds, PACK_GAP_S of silence
         apart, decoded with Whisper's timestamps (one encoder pass per window, several windows
-        per batch) and the text split back to the spans by those timestamps; a span alone in
-        its window is decoded as before, without timestamps. Returns the texts and, for each
-        packed span, the time (in `audio`) where Whisper's timestamps of its text end."""
+        per batch) and the text split back to the spans by its aligned words (`assign_words`;
+        by the timestamp pieces where a window has no alignment); a span alone in its window is
+        decoded as before, without timestamps. Returns the texts and, for each packed span, the
+        time (in `audio`) where Whisper's timestamps of its text end."""
         spans = [ctx for _, ctx in regions]
         near = [(max(lo, a - PACK_CONTEXT_S), min(hi, b + PACK_CONTEXT_S)) for (a, b), (lo, hi) in regions]
         windows = [w for g in groups for w in pack_spans(audio, sr, [near[i] for i in g], index=g)]
@@ -157,8 +158,9 @@ class WhisperEngine:
         tok, results = self._tokens([audio[int(lo * sr): int(hi * sr)] for lo, hi in windows], timestamps=False)
         return [unloop(tok.decode([t for t in r if t < tok.eot]).strip()) for r in results]
 
-    def _tokens(self, windows: list[np.ndarray], timestamps: bool) -> tuple[object, list[list[int]]]:
-        """Whisper's tokens for each window (samples, up to 30 s), and the tokenizer. The
+    def _tokens(self, windows: list[np.ndarray], timestamps: bool) -> tuple[object, list]:
+        """Whisper's tokens for each window (samples, up to 30 s), with timestamps as (tokens,
+        aligned words) (`_generate_batch`), and the tokenizer. The
         windows are decoded together with those other threads (files) ask for at the same time
         (LOCKSTEP): a batch is several times cheaper a window than one window alone."""
         from faster_whisper.audio import pad_or_trim
@@ -193,31 +195,38 @@ class WhisperEngine:
                               without_timestamps=not timestamps, hotwords=" ".join(o.hotwords) or None)
         extra = {k: v for k, v in self.decode_options.items()
                  if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
+        suppress = get_suppressed_tokens(tok, [-1])
         out: list = []
         for i in range(0, len(feats), BATCH_SIZE):
             part = feats[i: i + BATCH_SIZE]
             encoded = m.encode(np.stack([f for f, _ in part]))
             results = m.model.generate(encoded, [list(prompt) for _ in part], beam_size=o.beam_size,
                                        max_length=m.max_length, suppress_blank=True,
-                                       suppress_tokens=get_suppressed_tokens(tok, [-1]), **extra)
+                                       suppress_tokens=suppress, **extra)
             seqs = [r.sequences_ids[0] for r in results]
-            if not timestamps:
+            if timestamps:
+                out += zip(seqs, _aligned_words(m, tok, seqs, encoded, [n for _, n in part]), strict=True)
+            else:
                 out += seqs
-                continue
-            text = [[t for t in s if t < tok.eot] for s in seqs]
-            have = [k for k, t in enumerate(text) if t]
-            words: list[list] = [[] for _ in part]
-            if have:
-                enc = encoded if len(have) == len(part) else _rows(encoded, have)
-                found = m.find_alignment(tok, [text[k] for k in have], enc, [part[k][1] for k in have])
-                for k, ws in zip(have, found, strict=True):
-                    words[k] = [(float(w["start"]), float(w["end"]), w["word"]) for w in ws]
-            out += list(zip(seqs, words, strict=True))
         return out
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,
                 "models": [self._info]}
+
+
+def _aligned_words(m, tok, seqs: list[list[int]], encoded, frames: list[int]) -> list[list[tuple[float, float, str]]]:
+    """(start, end, word) of each decoded window's text, aligned to its `frames` of audio by
+    Whisper's cross-attention (faster-whisper's find_alignment); [] for a window without text."""
+    text = [[t for t in s if t < tok.eot] for s in seqs]
+    have = [k for k, t in enumerate(text) if t]
+    words: list[list] = [[] for _ in seqs]
+    if have:
+        enc = encoded if len(have) == len(seqs) else _rows(encoded, have)
+        found = m.find_alignment(tok, [text[k] for k in have], enc, [frames[k] for k in have])
+        for k, ws in zip(have, found, strict=True):
+            words[k] = [(float(w["start"]), float(w["end"]), w["word"]) for w in ws]
+    return words
 
 
 def _rows(encoded, rows: list[int]):
