@@ -689,6 +689,65 @@ def test_lockstep_runs_the_calls_of_member_threads_together():
     assert ls.run(fn, "k", [5]) == [50]  # no member left: a call runs at once
 
 
+def test_lockstep_lanes_run_side_by_side():
+    """Lanes batch apart: a lane-1 call runs at once while lane 0 still waits for its second
+    member, and lane 0's two calls still run as one list."""
+    import threading
+
+    from voc.asr.lockstep import Lockstep
+
+    ls, seen, out = Lockstep(), [], {}
+    ready, lane1_done = threading.Barrier(3), threading.Event()
+
+    def fn(key, items):
+        seen.append(list(items))
+        return items
+
+    def work(name, lane, items, after=None):
+        with ls.member(lane):
+            assert ls.in_lane()
+            ready.wait()
+            if after:
+                assert after.wait(10)  # lane 0's late member: lane 1 must not be waiting for it
+            out[name] = ls.run(fn, "k", items)
+            if lane == 1:
+                lane1_done.set()
+
+    threads = [threading.Thread(target=work, args=a) for a in
+               (("a", 0, [1]), ("b", 0, [2], lane1_done), ("c", 1, [3]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen[0] == [3] and sorted(seen[1]) == [1, 2] and len(seen) == 2
+    assert out == {"a": [1], "b": [2], "c": [3]}
+    assert not ls.in_lane()
+
+
+@pytest.mark.slow
+def test_replicas_side_by_side_decode_what_one_model_decodes(tmp_path):
+    """A file alone shares its windows out among the model's replicas (asr.threads 2: two
+    single-threaded replicas): a 55 s monologue of one speaker (two packed windows) comes back
+    as with one model on one thread."""
+    import numpy as np
+    from conftest import read_wav, write_wav
+
+    from voc.asr.whisper import lanes
+    from voc.audio import probe
+
+    pause = np.zeros(int(0.3 * 16000), np.float32)
+    names = list(references()) * 2
+    x = np.concatenate([p for n in names for p in (read_wav(AUDIO / n)[0][0], pause)])
+    p = write_wav(tmp_path / "monologue.wav", x, 16000)
+    got = {}
+    for threads in (1, 2):
+        tr = Transcriber(load_settings({"asr.engine": "whisper", "asr.threads": threads}), "whisper")
+        t = transcribe_file(str(p), tr, TranscribeOptions(speakers=1))
+        got[threads] = [u.to_dict() for u in t.utterances]
+        assert tr.engine_for(probe(str(p))).lanes == lanes(threads) == threads
+    assert got[1] == got[2] and len(got[1]) >= 4
+
+
 @pytest.mark.slow
 def test_files_in_threads_give_what_each_file_gives_alone(transcriber, clips_8k, tmp_path):
     """transcribe_files decodes several files at once (Whisper batches shared by threads): the

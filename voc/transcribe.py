@@ -248,8 +248,9 @@ def redact(t: Transcript, enabled: bool = True, keep_last: int = 0) -> Transcrip
 def transcribe_files(paths: list[str], transcriber: Transcriber, opts: TranscribeOptions,
                      on_audio: Callable[[float, float], None] | None = None) -> Iterator[Transcript | Failure]:
     """Each file's transcript or Failure, in order. With Whisper, up to BATCH_SIZE files are
-    transcribed at once, each in a thread whose model calls run together with the others'
-    (voc.asr.lockstep.Lockstep): full batches instead of one or two windows a call."""
+    transcribed at once, each in a thread whose model calls run together with those of the
+    other threads of its lane (voc.asr.lockstep.Lockstep): full batches instead of one or two
+    windows a call, a batch at a time on each of the model's replicas (voc.asr.whisper.lanes)."""
     def one(p: str) -> Transcript | Failure:
         try:
             return transcribe_file(p, transcriber, opts, on_audio=on_audio)
@@ -262,15 +263,17 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
         yield from map(one, paths)
         return
     from voc.asr.lockstep import LOCKSTEP
-    from voc.asr.whisper import BATCH_SIZE
+    from voc.asr.whisper import BATCH_SIZE, lanes
+
+    n_lanes = lanes(transcriber.options.threads or (os.cpu_count() or 1))
 
     results: list = [None] * len(paths)
     done = [threading.Event() for _ in paths]
     todo = iter(_longest_first(paths, 4 * BATCH_SIZE))
     take, stop = threading.Lock(), threading.Event()
 
-    def work():
-        with LOCKSTEP.member():
+    def work(lane: int):
+        with LOCKSTEP.member(lane):
             while not stop.is_set():
                 with take:
                     k = next(todo, None)
@@ -282,8 +285,8 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
                     results[k] = e
                 done[k].set()
 
-    for _ in range(min(BATCH_SIZE, len(paths))):
-        threading.Thread(target=work, daemon=True).start()
+    for k in range(min(BATCH_SIZE, len(paths))):
+        threading.Thread(target=work, args=(k % n_lanes,), daemon=True).start()
     try:
         for k in range(len(paths)):
             done[k].wait()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from voc.asr.base import EngineOptions, Segment
 from voc.asr.lockstep import LOCKSTEP
 from voc.asr.regions import speaker_regions, speech_regions, split_region
 
+MAX_LANES = 4           # model replicas at most (files in threads: one batch at a time each)
 BATCH_SIZE = 8          # windows a generate call (8 windows of 27 s: 20-22 s in batches of 2 to 8, 32 s one by one)
 MIN_CPS = 2.0           # decoded characters per second of speech below which a region is re-decoded
 MIN_CHECK_S = 3.0       # regions shorter than this are not checked (short answers, pauses)
@@ -28,6 +30,13 @@ PACK_GAP_S = 0.6        # ... with this much silence between two regions (Whispe
 PACK_CONTEXT_S = 1.0    # ... each with up to this much of the audio around it (never past half the gap)
 WORD_LEAD_S = 0.25      # an aligned word ending this little before a turn's speech starts is that turn's
 TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
+
+
+def lanes(threads: int) -> int:
+    """Model replicas that decode side by side, one CPU thread each, for `threads` threads
+    (at most MAX_LANES, then the threads are shared out): files in threads (LOCKSTEP) fill one
+    batch a lane. Two single-threaded replicas decode faster than one model on two threads."""
+    return max(1, min(threads, MAX_LANES))
 
 
 class WhisperEngine:
@@ -42,8 +51,10 @@ class WhisperEngine:
         self.model_dir = Path(model_dir)
         self._info = model_info or {"dir": str(model_dir)}
         threads = options.threads or (os.cpu_count() or 1)
+        self.lanes = lanes(threads)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=options.compute_type,
-                                  cpu_threads=threads, local_files_only=True)
+                                  cpu_threads=max(1, threads // self.lanes), num_workers=self.lanes,
+                                  local_files_only=True)
         # more generate options (patience, repetition_penalty, no_repeat_ngram_size,
         # length_penalty): scripts/bench_telephone_asr.py measures them; none beat the defaults there
         self.decode_options: dict = {}
@@ -181,9 +192,10 @@ class WhisperEngine:
         return Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language=language)
 
     def _generate_batch(self, key: tuple[bool, str], feats: list[tuple[np.ndarray, int]]) -> list:
-        """Tokens of each window's (features, frames of audio), BATCH_SIZE windows a generate
-        call: the options BatchedInferencePipeline.transcribe gives CTranslate2 (beam search,
-        blank and non-speech tokens suppressed). With timestamps, each window's (tokens, timed
+        """Tokens of each window's (features, frames of audio), up to BATCH_SIZE windows a
+        generate call, on the model's replicas side by side, with the options that
+        BatchedInferencePipeline.transcribe gives CTranslate2 (beam search, blank and non-speech
+        tokens suppressed). With timestamps, each window's (tokens, timed
         words): its text aligned to the audio by Whisper's cross-attention (faster-whisper's
         find_alignment: one more decoder pass)."""
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -196,19 +208,25 @@ class WhisperEngine:
         extra = {k: v for k, v in self.decode_options.items()
                  if k in ("patience", "repetition_penalty", "no_repeat_ngram_size", "length_penalty")}
         suppress = get_suppressed_tokens(tok, [-1])
-        out: list = []
-        for i in range(0, len(feats), BATCH_SIZE):
-            part = feats[i: i + BATCH_SIZE]
+
+        def decode(part: list[tuple[np.ndarray, int]]) -> list:
             encoded = m.encode(np.stack([f for f, _ in part]))
             results = m.model.generate(encoded, [list(prompt) for _ in part], beam_size=o.beam_size,
                                        max_length=m.max_length, suppress_blank=True,
                                        suppress_tokens=suppress, **extra)
             seqs = [r.sequences_ids[0] for r in results]
             if timestamps:
-                out += zip(seqs, _aligned_words(m, tok, seqs, encoded, [n for _, n in part]), strict=True)
-            else:
-                out += seqs
-        return out
+                return list(zip(seqs, _aligned_words(m, tok, seqs, encoded, [n for _, n in part]), strict=True))
+            return seqs
+
+        # a lane (files in threads) keeps its replica busy with whole batches; a file alone
+        # shares its windows out among the replicas
+        size = BATCH_SIZE if LOCKSTEP.in_lane() else min(BATCH_SIZE, -(-len(feats) // self.lanes))
+        parts = [feats[i: i + size] for i in range(0, len(feats), size)]
+        if len(parts) == 1:
+            return decode(parts[0])
+        with ThreadPoolExecutor(self.lanes) as pool:
+            return [x for out in pool.map(decode, parts) for x in out]
 
     def info(self) -> dict:
         return {"engine": self.name, "compute_type": self.options.compute_type,
