@@ -11,10 +11,9 @@ class Lockstep:
     together. A thread's call waits until every member thread of its lane is waiting too (or has
     left), then one of them runs all the waiting calls with the same function and key in one
     list: `fn(key, items of all)`, cut back to each caller. Most files give Whisper one or two
-    windows at a time; files together fill its batches. Lanes run side by side: each is one
-    batch at a time on its own model replica (CTranslate2 `inter_threads`), because two
-    single-threaded replicas decode faster than one model on two threads. A thread that is no
-    member (one file, tests) runs its call at once."""
+    windows at a time; files together fill its batches. Lanes run side by side, one batch at a
+    time each, on the model's replicas (voc.asr.whisper.lanes). A thread that is no member (one
+    file, tests) runs its call at once."""
 
     def __init__(self):
         self._cond = threading.Condition()
@@ -46,8 +45,7 @@ class Lockstep:
             return fn(key, items)
         call = {"fn": fn, "key": key, "items": items}
         with self._cond:
-            waiting = self._waiting.setdefault(lane, [])
-            waiting.append(call)
+            self._waiting.setdefault(lane, []).append(call)
             self._cond.notify_all()
             while "out" not in call:
                 if lane in self._busy or len(self._waiting[lane]) < self._members[lane]:

@@ -34,8 +34,9 @@ TAIL_S = 1.5            # speech left after the last timestamp of a packed regio
 
 def lanes(threads: int) -> int:
     """Model replicas that decode side by side, one CPU thread each, for `threads` threads
-    (at most MAX_LANES, then the threads are shared out): files in threads (LOCKSTEP) fill one
-    batch a lane. Two single-threaded replicas decode faster than one model on two threads."""
+    (at most MAX_LANES, then the threads are shared out; CTranslate2 `inter_threads`, the
+    weights shared): files in threads (LOCKSTEP) fill one batch a lane. Two single-threaded
+    replicas decode faster than one model on two threads (docs/transcribe.md)."""
     return max(1, min(threads, MAX_LANES))
 
 
@@ -195,9 +196,9 @@ class WhisperEngine:
         """Tokens of each window's (features, frames of audio), up to BATCH_SIZE windows a
         generate call, on the model's replicas side by side, with the options that
         BatchedInferencePipeline.transcribe gives CTranslate2 (beam search, blank and non-speech
-        tokens suppressed). With timestamps, each window's (tokens, timed
-        words): its text aligned to the audio by Whisper's cross-attention (faster-whisper's
-        find_alignment: one more decoder pass)."""
+        tokens suppressed). With timestamps, each window's (tokens, timed words): its text
+        aligned to the audio by Whisper's cross-attention (faster-whisper's find_alignment: one
+        more decoder pass)."""
         from faster_whisper.transcribe import get_suppressed_tokens
 
         timestamps, language = key
