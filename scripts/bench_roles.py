@@ -59,9 +59,10 @@ def score(sessions: list[list[tuple[str, str]]], rng: random.Random) -> dict:
             continue
         first = rng.choice(["agent", "customer"])  # which one is spk0, the first to speak
         names = {first: "spk0", ("customer" if first == "agent" else "agent"): "spk1"}
-        order = sorted(range(len(turns)), key=lambda i: (turns[i][0] != first, i))[:1] + list(range(len(turns)))
+        lead = next(i for i, (r, _) in enumerate(turns) if r == first)  # spk0's first turn opens
+        order = [lead] + [i for i in range(len(turns)) if i != lead]
         utts = [Utterance(start=float(k), end=float(k) + 1, speaker=names[turns[i][0]], role="unknown",
-                          text=turns[i][1]) for k, i in enumerate(dict.fromkeys(order))]
+                          text=turns[i][1]) for k, i in enumerate(order)]
         got = roles_for_speakers(utts)
         said = {r: "".join(t for rr, t in turns if rr == r) for r in ("agent", "customer")}
         n += 1

@@ -265,7 +265,7 @@ def transcribe_files(paths: list[str], transcriber: Transcriber, opts: Transcrib
     from voc.asr.lockstep import LOCKSTEP
     from voc.asr.whisper import BATCH_SIZE, lanes
 
-    n_lanes = lanes(transcriber.options.threads or (os.cpu_count() or 1))
+    n_lanes = lanes(transcriber.options.threads)
 
     results: list = [None] * len(paths)
     done = [threading.Event() for _ in paths]

@@ -32,12 +32,17 @@ WORD_LEAD_S = 0.25      # an aligned word ending this little before a turn's spe
 TAIL_S = 1.5            # speech left after the last timestamp of a packed region's text: decoded again
 
 
-def lanes(threads: int) -> int:
-    """Model replicas that decode side by side, one CPU thread each, for `threads` threads
-    (at most MAX_LANES, then the threads are shared out; CTranslate2 `inter_threads`, the
-    weights shared): files in threads (LOCKSTEP) fill one batch a lane. Two single-threaded
+def cpu_threads(setting: int) -> int:
+    """The CPU threads Whisper gets for the asr.threads setting (0 = every core)."""
+    return setting or (os.cpu_count() or 1)
+
+
+def lanes(setting: int) -> int:
+    """Model replicas that decode side by side, one CPU thread each, for the asr.threads
+    setting (at most MAX_LANES, then the threads are shared out; CTranslate2 `inter_threads`,
+    the weights shared): files in threads (LOCKSTEP) fill one batch a lane. Two single-threaded
     replicas decode faster than one model on two threads (docs/transcribe.md)."""
-    return max(1, min(threads, MAX_LANES))
+    return max(1, min(cpu_threads(setting), MAX_LANES))
 
 
 class WhisperEngine:
@@ -51,10 +56,10 @@ class WhisperEngine:
         self.options = options
         self.model_dir = Path(model_dir)
         self._info = model_info or {"dir": str(model_dir)}
-        threads = options.threads or (os.cpu_count() or 1)
-        self.lanes = lanes(threads)
+        self.lanes = lanes(options.threads)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=options.compute_type,
-                                  cpu_threads=max(1, threads // self.lanes), num_workers=self.lanes,
+                                  cpu_threads=max(1, cpu_threads(options.threads) // self.lanes),
+                                  num_workers=self.lanes,
                                   local_files_only=True)
         # more generate options (patience, repetition_penalty, no_repeat_ngram_size,
         # length_penalty): scripts/bench_telephone_asr.py measures them; none beat the defaults there
